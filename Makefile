@@ -1,0 +1,48 @@
+# stance-pipeline — run `make help` for the list of targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+MODEL := models/default
+CORPUS := corpus/articles
+OUT := out
+
+.DEFAULT_GOAL := help
+
+help: ## List the targets with one line each
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+setup: $(STAMP) ## Create .venv and install the package with its test extras (from PyPI)
+
+$(MODEL)/model.skops: | $(STAMP)
+	$(MAKE) train
+
+model: $(MODEL)/model.skops ## Make sure the default stance model exists (trains it if missing)
+
+train: $(STAMP) ## Retrain the default model from corpus/annotations/*.csv (deterministic)
+	$(BIN)/stance train corpus/annotations/news_sentences.csv corpus/annotations/seed.csv -o $(MODEL) --seed 13
+
+vocab: $(STAMP) ## Rebuild corpus/vocab/*.csv from the raw event-coding dictionaries
+	$(BIN)/python corpus/build/build_vocab.py
+
+run: $(STAMP) model ## Run the main job on the bundled corpus; outputs in out/
+	$(BIN)/stance run $(CORPUS) -o $(OUT) --store $(OUT)/store.duckdb
+
+test: $(STAMP) model ## Run the test suite
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP) model ## Throughput and memory benchmarks (NEWS=path/to/news.jsonl to add a real file)
+	$(BIN)/python benchmarks/bench.py $(if $(NEWS),--news $(NEWS),)
+
+clean: ## Remove outputs and caches (keeps .venv and models)
+	rm -rf $(OUT) .pytest_cache .hypothesis
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+.PHONY: help setup model train vocab run test bench clean

@@ -1,0 +1,60 @@
+"""``stance run PATH... -o OUTDIR``: the main job."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from pipeline.cli import app
+from pipeline.cli._util import fail, info, is_tty, resolve_model
+
+
+@app.command("run")
+def run_cmd(
+    paths: List[str] = typer.Argument(..., help="Files, folders or globs (.txt .md .html .jsonl .csv)."),
+    out: Path = typer.Option(Path("out"), "-o", "--out", help="Output folder."),
+    model: Optional[Path] = typer.Option(None, "--model", help="Model folder (default: models/default)."),
+    fmt: str = typer.Option("csv", "--format", help="csv | jsonl | parquet"),
+    workers: int = typer.Option(1, "--workers", "-j", min=1, help="Worker processes (local engine) or Dask workers."),
+    engine: str = typer.Option("local", "--engine", help="local | dask"),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address (default: a LocalCluster)."),
+    chunk_size: Optional[int] = typer.Option(None, "--chunk-size", min=1, help="Articles per chunk."),
+    store: Optional[Path] = typer.Option(None, "--store", help="DuckDB store to accumulate runs in and skip done articles."),
+    spacy_model: Optional[str] = typer.Option(None, "--spacy-model", help="Installed spaCy pipeline to tokenise with (optional)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+) -> None:
+    """Articles in; sentences, records, topics, tables, check and errors out (+ run.json)."""
+    from pipeline.runner import RunOptions, run
+    from pipeline.stance.model import ModelError
+
+    if fmt not in ("csv", "jsonl", "parquet"):
+        raise fail(f"unknown format {fmt!r}; choose csv, jsonl or parquet")
+    if engine not in ("local", "dask"):
+        raise fail(f"unknown engine {engine!r}; choose local or dask")
+    model_dir = resolve_model(model)
+    bar = None
+    if not quiet and is_tty():
+        from tqdm import tqdm
+
+        bar = tqdm(unit=" articles", dynamic_ncols=True, desc="stance run")
+
+    def progress(n_articles: int, words: int) -> None:
+        if bar is not None:
+            bar.update(n_articles)
+            bar.set_postfix(words=f"{words:,}", refresh=False)
+
+    try:
+        summary = run(RunOptions(paths=list(paths), out=out, model=model_dir, fmt=fmt, engine=engine, workers=workers,
+                                 scheduler=scheduler, chunk_size=chunk_size, store=store, base_model=spacy_model, progress=progress))
+    except ModelError as exc:
+        raise fail(str(exc))
+    finally:
+        if bar is not None:
+            bar.close()
+    c = summary["counts"]
+    chk = summary["check"]
+    info(f"{c['inputs_read']} inputs: {c['articles_processed']} articles processed, {c['inputs_failed']} failed, "
+         f"{c['articles_skipped_in_store']} already in store; {c['sentences']} sentences, {c['records']} records; "
+         f"table check: {chk['agree']} agree / {chk['disagree']} disagree / {chk['missing']} missing -> {out}", quiet)

@@ -1,0 +1,177 @@
+"""Engines: the same pure chunk function, run locally, in a process pool or on Dask.
+
+``process_chunk(items, resources) -> Tables`` takes a chunk of ingested items (articles
+and ingestion errors) and returns the rows of every output table. ``resources`` (the
+spaCy pipeline with the recognisers, the stance model, the table header rules and the
+settings) are loaded once per process. A failure inside one article becomes an error
+row for that article; the rest of the chunk goes on.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from pipeline.checking import check_rows
+from pipeline.config import Settings, load_settings
+from pipeline.contracts import Article, ErrorEntry, Prediction, Tables
+from pipeline.recognition import add_recognisers, mentions
+from pipeline.records import (apply_intro_context, attributed_positions, build_records, error_row, main_pair,
+                              sentence_row, summarise_topics)
+from pipeline.segmentation import build_segmenter, segment
+from pipeline.stance.model import LoadedModel, load_model, sha256_file
+from pipeline.tables import read_header_rules, table_rows
+
+
+@dataclass
+class Resources:
+    nlp: object
+    model: LoadedModel
+    rules: list
+    settings: Settings
+
+    @property
+    def model_id(self) -> str:
+        return self.model.model_id
+
+
+def load_resources(model_dir: str | Path, settings: Settings | None = None, base: str | None = None) -> Resources:
+    settings = settings or load_settings()
+    model = load_model(model_dir)
+    nlp = add_recognisers(build_segmenter(settings, base=base), settings)
+    return Resources(nlp=nlp, model=model, rules=read_header_rules(settings), settings=settings)
+
+
+def _article_row(a: Article, n_sent: int, n_rec: int, model_id: str) -> dict:
+    return {"article_id": a.id, "path": a.path, "line": a.line, "title": a.title or "", "date": a.date or "",
+            "source": a.source or "", "url": a.url or "", "content_hash": a.content_hash, "n_sentences": n_sent,
+            "n_records": n_rec, "n_tables": len(a.tables), "model_id": model_id}
+
+
+def process_chunk(items: list, res: Resources) -> Tables:
+    """Run segmentation, recognition, stance, records, tables and the check on a chunk."""
+    out = Tables()
+    s = res.settings
+    articles: list[Article] = []
+    seen_ids: set[str] = set()
+    for it in items:
+        if isinstance(it, ErrorEntry):
+            out.errors.append(error_row(it))
+        elif it.id in seen_ids:
+            out.errors.append(error_row(ErrorEntry(it.path, f"duplicate article id {it.id!r} in this chunk; skipped", line=it.line, article_id=it.id)))
+        else:
+            seen_ids.add(it.id)
+            articles.append(it)
+    if not articles:
+        return out
+    segs = segment(articles, res.nlp, batch_size=int(s.get("segment", "batch_size", 256)))
+    all_texts = [sent.text for seg in segs for sent in seg.sentences]
+    preds_flat = res.model.predict(all_texts)
+    band = float(s.get("check", "neutral_band", 0.15))
+    no_topic = str(s.get("records", "no_topic", "general"))
+    use_context = bool(s.get("records", "context_pair", True))
+    min_m = int(s.get("records", "min_mentions_for_main_pair", 1))
+    pos = 0
+    for seg in segs:
+        art = seg.article
+        n = len(seg.sentences)
+        preds: list[Prediction] = preds_flat[pos : pos + n]
+        pos += n
+        try:
+            ms = [mentions(span, base) for span, base in zip(seg.spans, seg.bases)]
+            preds = apply_intro_context(seg.sentences, preds, art)
+            context = main_pair(ms, min_m) if use_context else None
+            records = build_records(art, seg.sentences, ms, preds, model_id=res.model_id, context=context, no_topic=no_topic)
+            positions = attributed_positions(art, seg.sentences, ms)
+            row_preds = {(x.table_index, x.row_index): p for x, p in zip(seg.sentences, preds) if x.block_kind == "table"}
+            trows = table_rows(art, res.nlp, res.rules, row_preds, context=context)
+            out.sentences.extend(sentence_row(x, m, p) for x, m, p in zip(seg.sentences, ms, preds))
+            out.records.extend(records)
+            out.topics.extend(summarise_topics(records, positions, band=band))
+            out.tables.extend(trows)
+            out.check.extend(check_rows(trows, records, band=band))
+            out.articles.append(_article_row(art, n, len(records), res.model_id))
+            out.errors.extend(error_row(ErrorEntry(art.path, w, line=art.line, article_id=art.id, severity="warning")) for w in art.warnings)
+        except Exception as exc:  # one article's failure must not stop the batch
+            out.errors.append(error_row(ErrorEntry(art.path, f"{type(exc).__name__}: {exc}", stage="process", line=art.line, article_id=art.id)))
+    return out
+
+
+# -- executors ----------------------------------------------------------------------
+_WORKER: dict = {}
+
+
+def _worker_init(model_dir: str, settings_path: str | None, base: str | None) -> None:
+    _WORKER["res"] = load_resources(model_dir, load_settings(settings_path), base)
+
+
+def _worker_run(chunk: list) -> Tables:
+    return process_chunk(chunk, _WORKER["res"])
+
+
+def run_local(chunks: Iterable[list], res: Resources) -> Iterator[Tables]:
+    for chunk in chunks:
+        yield process_chunk(chunk, res)
+
+
+def run_pool(chunks: Iterable[list], model_dir: str, workers: int, base: str | None = None) -> Iterator[Tables]:
+    """Process chunks in ``workers`` processes; results come back in input order and at
+    most ``2 * workers`` chunks are in flight, so memory stays bounded."""
+    import multiprocessing as mp
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = mp.get_context("spawn" if os.name == "nt" else "forkserver")
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init, initargs=(str(model_dir), None, base)) as ex:
+        pending: deque = deque()
+        for chunk in chunks:
+            pending.append(ex.submit(_worker_run, chunk))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _dask_task(chunk: list, model_dir: str, base: str | None) -> Tables:
+    key = ("res", model_dir, base)
+    if key not in _WORKER:
+        _WORKER[key] = load_resources(model_dir, load_settings(), base)
+    return process_chunk(chunk, _WORKER[key])
+
+
+def run_dask(chunks: Iterable[list], model_dir: str, scheduler: str | None = None, workers: int = 2,
+             base: str | None = None) -> Iterator[Tables]:
+    """Process chunks on a Dask cluster (a LocalCluster when no scheduler address is given).
+
+    Chunks are submitted as they are read, with a bounded number in flight, and results
+    are yielded in input order.
+    """
+    from collections import deque
+
+    from dask.distributed import Client, LocalCluster
+
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+    try:
+        pending: deque = deque()
+        limit = 2 * max(1, len(client.scheduler_info().get("workers", {})) or workers)
+        for chunk in chunks:
+            pending.append(client.submit(_dask_task, chunk, str(Path(model_dir).resolve()), base, pure=False))
+            if len(pending) >= limit:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def model_fingerprint(model_dir: str | Path) -> str:
+    return sha256_file(Path(model_dir) / "model.skops")

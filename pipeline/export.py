@@ -1,0 +1,121 @@
+"""Writing output tables: CSV (RFC 4180), JSONL or Parquet, streamed and atomic.
+
+* CSV is UTF-8, quoted where needed (RFC 4180, ``"`` doubled), one header line; lists are
+  joined with ``;`` upstream; a text cell that a spreadsheet would run as a formula
+  (starting with ``=``, ``+``, ``-``, ``@``, tab or CR) is prefixed with ``'``.
+* Rows are appended chunk by chunk to ``NAME.EXT.partial`` and renamed to ``NAME.EXT``
+  only when the run finishes (:meth:`OutputSet.commit`): an interrupted run leaves no
+  half-written table under the final name.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.schemas import SCHEMAS, frame
+
+FORMATS = ("csv", "jsonl", "parquet")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: str) -> str:
+    """Make a cell safe to open in a spreadsheet (OWASP CSV-injection advice)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or str(out[col].dtype) in ("string", "str"):
+            out[col] = out[col].map(neutralise)
+    return out
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+class TableWriter:
+    """Append validated chunks of one table to a partial file; commit renames it."""
+
+    def __init__(self, folder: Path, name: str, fmt: str = "csv", schema: str | None = None):
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        self.name, self.fmt, self.schema = name, fmt, schema or name
+        self.final = Path(folder) / f"{name}.{fmt}"
+        self.partial = self.final.with_name(self.final.name + ".partial")
+        self.final.parent.mkdir(parents=True, exist_ok=True)
+        if self.partial.exists():
+            self.partial.unlink()
+        self.rows = 0
+        self._parquet = None
+        self._started = False
+
+    def write(self, rows: list[dict] | pd.DataFrame) -> None:
+        df = rows if isinstance(rows, pd.DataFrame) else frame(self.schema, rows)
+        if self.fmt == "csv":
+            df = neutralise_frame(df)
+            df.to_csv(self.partial, mode="a" if self._started else "w", header=not self._started, index=False,
+                      encoding="utf-8", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+        elif self.fmt == "jsonl":
+            with open(self.partial, "a" if self._started else "w", encoding="utf-8") as fh:
+                for rec in df.to_dict(orient="records"):
+                    fh.write(json.dumps({k: (None if v is pd.NA else v) for k, v in rec.items()}, ensure_ascii=False, default=str) + "\n")
+        else:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pandas(df, preserve_index=False)
+            if self._parquet is None:
+                self._parquet = pq.ParquetWriter(self.partial, table.schema)
+            self._parquet.write_table(table.cast(self._parquet.schema))
+        self._started = True
+        self.rows += len(df)
+
+    def commit(self) -> Path:
+        if not self._started:
+            self.write([])
+        if self._parquet is not None:
+            self._parquet.close()
+            self._parquet = None
+        os.replace(self.partial, self.final)
+        return self.final
+
+    def abort(self) -> None:
+        if self._parquet is not None:
+            self._parquet.close()
+            self._parquet = None
+        if self.partial.exists():
+            self.partial.unlink()
+
+
+class OutputSet:
+    """The writers of one run: one :class:`TableWriter` per table name."""
+
+    def __init__(self, folder: Path, names: tuple[str, ...], fmt: str = "csv", schemas: dict[str, str] | None = None):
+        self.folder = Path(folder)
+        self.writers = {n: TableWriter(self.folder, n, fmt, (schemas or {}).get(n)) for n in names}
+
+    def write(self, name: str, rows) -> None:
+        self.writers[name].write(rows)
+
+    def commit(self) -> dict[str, Path]:
+        return {n: w.commit() for n, w in self.writers.items()}
+
+    def abort(self) -> None:
+        for w in self.writers.values():
+            w.abort()
+
+    def counts(self) -> dict[str, int]:
+        return {n: w.rows for n, w in self.writers.items()}

@@ -1,0 +1,232 @@
+"""Ingestion stage: paths in, :class:`~pipeline.contracts.Article` (or error entries) out.
+
+``ingest(paths)`` streams: one file is read at a time, and a JSONL / CSV file one record
+at a time, so a corpus of any size never sits in memory. Bad input never stops the
+stream: it becomes an :class:`~pipeline.contracts.ErrorEntry` with the reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from pipeline.config import Settings, load_settings
+from pipeline.contracts import Article, ErrorEntry
+from pipeline.ingestion.discover import discover, format_of
+from pipeline.ingestion.html import html_to_text
+from pipeline.ingestion.layout import LayoutSettings, parse_layout
+from pipeline.ingestion.reading import InputError, content_hash, decode, normalise, sniff_binary
+
+__all__ = ["ingest", "build_article", "discover", "Item"]
+
+Item = Article | ErrorEntry
+_META = ("id", "title", "date", "source", "url")
+
+
+def _iso_date(value) -> tuple[str | None, str | None]:
+    """(ISO date or None, warning or None)."""
+    if value is None or value == "":
+        return None, None
+    from datetime import date, datetime
+
+    s = str(value).strip()
+    for parse in (date.fromisoformat, datetime.fromisoformat):
+        try:
+            return parse(s).isoformat(), None
+        except ValueError:
+            continue
+    return None, f"date {s[:40]!r} is not ISO 8601; left empty"
+
+
+def build_article(
+    body: str,
+    *,
+    path: str,
+    meta: dict | None = None,
+    line: int | None = None,
+    settings: Settings | None = None,
+    warnings: Iterable[str] = (),
+) -> Article:
+    """Make an Article from raw text and optional metadata (id, title, date, source, url).
+
+    When a title comes with the metadata and the body does not start with it, the
+    article text is ``title + "\\n\\n" + body`` so that the title is a block with offsets.
+    """
+    settings = settings or load_settings()
+    meta = dict(meta or {})
+    warns = list(warnings)
+    body = normalise(body)
+    if not body.strip():
+        raise InputError("empty text")
+    title = meta.get("title")
+    if title is not None and not isinstance(title, str):
+        warns.append(f"title is {type(title).__name__}, not text; ignored")
+        title = None
+    title = normalise(title).strip() if title else None
+    if title and "\n" in title:
+        title = " ".join(title.split())
+    has_title = bool(title) and not body.lstrip().startswith(title)
+    text = f"{title}\n\n{body}" if has_title else body
+    lay = LayoutSettings(
+        max_title_chars=int(settings.get("ingest", "max_title_chars", 150)),
+        max_heading_words=int(settings.get("ingest", "max_heading_words", 16)),
+    )
+    blocks, tables, lay_warns = parse_layout(text, has_title=has_title, settings=lay)
+    warns.extend(lay_warns)
+    if not title and blocks and blocks[0].kind == "title":
+        title = blocks[0].text
+    date, w = _iso_date(meta.get("date"))
+    if w:
+        warns.append(w)
+    digest = content_hash(text)
+    art_id = meta.get("id")
+    if art_id is None or (isinstance(art_id, str) and not art_id.strip()):
+        art_id = digest
+    elif not isinstance(art_id, (str, int)):
+        raise InputError(f"field 'id' is {type(art_id).__name__}, expected text")
+    def opt(key):
+        v = meta.get(key)
+        return str(v) if v not in (None, "") and isinstance(v, (str, int, float)) else None
+    return Article(
+        id=str(art_id).strip(),
+        path=path,
+        text=text,
+        blocks=tuple(blocks),
+        tables=tuple(tables),
+        title=title,
+        date=date,
+        source=opt("source"),
+        url=opt("url"),
+        line=line,
+        content_hash=digest,
+        warnings=tuple(warns),
+    )
+
+
+def _read_file(path: Path, settings: Settings) -> tuple[str, str | None]:
+    limit = int(settings.get("ingest", "max_file_bytes", 20_000_000))
+    size = path.stat().st_size
+    if size > limit:
+        raise InputError(f"file too large ({size:,} bytes; limit {limit:,}, see [ingest] max_file_bytes)")
+    data = path.read_bytes()
+    if not data.strip():
+        raise InputError("empty file")
+    if sniff_binary(data, int(settings.get("ingest", "binary_sniff_bytes", 8192))):
+        raise InputError("binary file (NUL or control bytes), not text")
+    return decode(data, settings.get("ingest", "fallback_encoding", "cp1252"))
+
+
+def _from_record(rec, *, path: str, line: int, settings: Settings, warnings=()) -> Article:
+    if not isinstance(rec, dict):
+        raise InputError(f"record is a JSON {type(rec).__name__}, expected an object")
+    text = rec.get("text")
+    if not isinstance(text, str):
+        raise InputError("field 'text' missing" if text is None else f"field 'text' is {type(text).__name__}, expected text")
+    meta = {k: rec.get(k) for k in _META}
+    return build_article(text, path=path, meta=meta, line=line, settings=settings, warnings=warnings)
+
+
+def _jsonl(path: Path, settings: Settings) -> Iterator[Item]:
+    limit = int(settings.get("ingest", "max_record_bytes", 5_000_000))
+    with open(path, "rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            try:
+                if len(raw) > limit:
+                    raise InputError(f"line too large ({len(raw):,} bytes; limit {limit:,})")
+                text, warn = decode(raw.rstrip(b"\r\n"))
+                try:
+                    rec = json.loads(text)
+                except json.JSONDecodeError as exc:
+                    raise InputError(f"malformed JSON: {exc.msg} at column {exc.colno}") from None
+                yield _from_record(rec, path=str(path), line=lineno, settings=settings, warnings=[warn] if warn else [])
+            except InputError as exc:
+                yield ErrorEntry(str(path), str(exc), line=lineno)
+
+
+def _csv(path: Path, settings: Settings) -> Iterator[Item]:
+    limit = int(settings.get("ingest", "max_record_bytes", 5_000_000))
+    csv.field_size_limit(max(limit, 131072))
+    with open(path, "rb") as fb:
+        head = fb.read(8192)
+    if not head.strip():
+        yield ErrorEntry(str(path), "empty file")
+        return
+    if sniff_binary(head):
+        yield ErrorEntry(str(path), "binary file (NUL or control bytes), not CSV")
+        return
+    try:
+        head.decode("utf-8")
+        encoding, warn = "utf-8-sig", None
+    except UnicodeDecodeError:
+        encoding, warn = "cp1252", "not valid UTF-8; decoded as cp1252"
+    with open(path, encoding=encoding, errors="replace", newline="") as fh:
+        reader = csv.DictReader(fh)
+        try:
+            fields = reader.fieldnames or []
+        except csv.Error as exc:
+            yield ErrorEntry(str(path), f"malformed CSV header: {exc}")
+            return
+        if "text" not in fields:
+            yield ErrorEntry(str(path), f"no 'text' column (columns: {', '.join(fields)[:200]})")
+            return
+        row_no = 1
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                yield ErrorEntry(str(path), f"malformed CSV: {exc}", line=reader.line_num)
+                break
+            row_no += 1
+            try:
+                if None in row:
+                    raise InputError(f"row has {len(fields) + len(row[None])} cells, header has {len(fields)}")
+                yield _from_record(row, path=str(path), line=row_no, settings=settings, warnings=[warn] if warn else [])
+            except InputError as exc:
+                yield ErrorEntry(str(path), str(exc), line=row_no)
+
+
+def _single(path: Path, fmt: str, settings: Settings) -> Item:
+    try:
+        text, warn = _read_file(path, settings)
+        title = None
+        if fmt == "html":
+            title, text = html_to_text(text)
+            if not text.strip():
+                raise InputError("no article text found in the HTML")
+        meta = {"title": title} if title else {}
+        return build_article(text, path=str(path), meta=meta, settings=settings, warnings=[warn] if warn else [])
+    except InputError as exc:
+        return ErrorEntry(str(path), str(exc))
+    except OSError as exc:
+        return ErrorEntry(str(path), f"cannot read: {exc.strerror or exc}")
+
+
+def ingest(paths: Iterable[str | os.PathLike], settings: Settings | None = None) -> Iterator[Item]:
+    """Stream the articles (and error entries) of the given files, folders and globs.
+
+    Every input is accounted for: each file yields at least one Article or ErrorEntry,
+    and each non-blank line of a JSONL file (row of a CSV file) exactly one.
+    """
+    settings = settings or load_settings()
+    for found in discover(list(paths)):
+        if isinstance(found, ErrorEntry):
+            yield found
+            continue
+        fmt = format_of(found)
+        try:
+            if fmt == "jsonl":
+                yield from _jsonl(found, settings)
+            elif fmt == "csv":
+                yield from _csv(found, settings)
+            else:
+                yield _single(found, fmt, settings)
+        except OSError as exc:
+            yield ErrorEntry(str(found), f"cannot read: {exc.strerror or exc}")

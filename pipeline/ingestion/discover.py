@@ -1,0 +1,67 @@
+"""Finding input files: files, folders (recursive, symlink loops detected) and globs."""
+
+from __future__ import annotations
+
+import glob
+import os
+from pathlib import Path
+from typing import Iterator
+
+from pipeline.contracts import ErrorEntry
+
+SUFFIXES = {".txt": "text", ".md": "text", ".markdown": "text", ".html": "html", ".htm": "html", ".jsonl": "jsonl", ".csv": "csv"}
+
+
+def format_of(path: Path) -> str | None:
+    """The input format a file's suffix selects, or None when unsupported."""
+    return SUFFIXES.get(path.suffix.lower())
+
+
+def _walk(folder: Path) -> Iterator[Path | ErrorEntry]:
+    seen: set[tuple[int, int]] = set()
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True, onerror=None):
+        st = os.stat(dirpath)
+        key = (st.st_dev, st.st_ino)
+        if key in seen:
+            dirnames[:] = []
+            yield ErrorEntry(dirpath, "directory already visited (symlink loop); skipped", stage="discover", severity="warning")
+            continue
+        seen.add(key)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            p = Path(dirpath) / name
+            if format_of(p) is None:
+                yield ErrorEntry(str(p), f"unsupported file type {p.suffix or '(none)'!r}; skipped", stage="discover", severity="warning")
+            else:
+                yield p
+
+
+def discover(paths: list[str | os.PathLike]) -> Iterator[Path | ErrorEntry]:
+    """Yield input files in a stable order, or an error entry for what cannot be used.
+
+    A folder is walked recursively (hidden entries skipped, each real directory visited
+    once, so a symlink loop ends); a string with ``*``, ``?`` or ``[`` is a glob.
+    """
+    for raw in paths:
+        s = str(raw)
+        if any(ch in s for ch in "*?[") and not os.path.exists(s):
+            matches = sorted(glob.glob(s, recursive=True))
+            if not matches:
+                yield ErrorEntry(s, "pattern matched no file", stage="discover")
+            for m in matches:
+                yield from discover([m])
+            continue
+        p = Path(s)
+        if p.is_dir():
+            yield from _walk(p)
+        elif p.is_file():
+            if format_of(p) is None:
+                yield ErrorEntry(s, f"unsupported file type {p.suffix or '(none)'!r} (expected one of {', '.join(sorted(SUFFIXES))})", stage="discover")
+            else:
+                yield p
+        elif p.is_symlink():
+            yield ErrorEntry(s, "broken symbolic link", stage="discover")
+        else:
+            yield ErrorEntry(s, "no such file or directory", stage="discover")

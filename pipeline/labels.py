@@ -1,0 +1,13 @@
+"""The three stance labels, defined once (see CODEBOOK.md)."""
+
+CONVERGENCE = "convergence"
+DIVERGENCE = "divergence"
+NEUTRAL = "neutral"
+
+#: Canonical order: probability columns and confusion matrices follow it.
+LABELS: tuple[str, ...] = (CONVERGENCE, DIVERGENCE, NEUTRAL)
+
+
+def score(p_convergence: float, p_divergence: float) -> float:
+    """Goldstein-like score of a record: P(convergence) - P(divergence), in [-1, 1]."""
+    return float(p_convergence) - float(p_divergence)

@@ -1,0 +1,136 @@
+"""The main job: paths in; sentences, records, topics, tables, check, errors and run.json out.
+
+Streams: ingestion yields items, they are grouped into chunks, an engine turns each chunk
+into table rows, and the rows are appended to the output files chunk by chunk. Files are
+renamed into place only when the run ends (see :mod:`pipeline.export`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from pipeline.checking import summary as check_summary
+from pipeline.config import load_settings
+from pipeline.contracts import Tables
+from pipeline.export import OutputSet, atomic_write_text
+from pipeline.ingestion import ingest
+from pipeline.segmentation import iter_chunks
+
+OUTPUT_TABLES = ("articles", "sentences", "records", "topics", "tables", "check", "errors")
+
+
+@dataclass
+class RunOptions:
+    paths: list[str]
+    out: Path
+    model: Path
+    fmt: str = "csv"
+    engine: str = "local"  # local | dask
+    workers: int = 1
+    scheduler: str | None = None
+    chunk_size: int | None = None
+    store: Path | None = None
+    base_model: str | None = None
+    progress: Callable[[int, int], None] | None = None  # called with (articles done, words done)
+    extra: dict = field(default_factory=dict)
+
+
+def _count_items(tables: Tables) -> tuple[int, int, int]:
+    """(articles processed, input units failed, warnings) of one chunk's tables."""
+    failed = sum(1 for e in tables.errors if e["severity"] == "error")
+    warns = sum(1 for e in tables.errors if e["severity"] == "warning")
+    return len(tables.articles), failed, warns
+
+
+def run(opts: RunOptions) -> dict:
+    """Run the pipeline and write every output table plus ``run.json``; returns the summary."""
+    from pipeline.engine import load_resources, model_fingerprint, run_dask, run_local, run_pool
+    from pipeline.stance.model import load_model, versions
+
+    settings = load_settings()
+    t0 = time.perf_counter()
+    chunk_size = opts.chunk_size or int(settings.get("run", "chunk_size", 100))
+    card = load_model(opts.model).card  # fail early, before any output, on a bad model
+    model_id = card.get("model_id", Path(opts.model).name)
+
+    store = None
+    skipped = 0
+    items: Iterable = ingest(opts.paths, settings)
+    if opts.store is not None:
+        from pipeline.store import Store
+
+        store = Store(opts.store)
+        done = store.done_keys(model_id)
+
+        def not_done(stream):
+            nonlocal skipped
+            for it in stream:
+                if getattr(it, "content_hash", None) and (it.id, it.content_hash) in done:
+                    skipped += 1
+                    continue
+                yield it
+
+        items = not_done(items)
+    chunks = iter_chunks(items, chunk_size)
+    if opts.engine == "dask":
+        results = run_dask(chunks, str(opts.model), opts.scheduler, max(1, opts.workers), opts.base_model)
+    elif opts.workers > 1:
+        results = run_pool(chunks, str(opts.model), opts.workers, opts.base_model)
+    else:
+        results = run_local(chunks, load_resources(opts.model, settings, opts.base_model))
+
+    outputs = OutputSet(opts.out, OUTPUT_TABLES, opts.fmt)
+    counts = {"articles_processed": 0, "inputs_failed": 0, "warnings": 0, "sentences": 0, "records": 0,
+              "table_rows": 0, "articles_skipped_in_store": 0}
+    check_all: list[dict] = []
+    words = 0
+    try:
+        for part, tables in enumerate(results):
+            for name in OUTPUT_TABLES:
+                outputs.write(name, getattr(tables, name))
+            if store is not None:
+                store.add(tables, model_id)
+            a, f, w = _count_items(tables)
+            counts["articles_processed"] += a
+            counts["inputs_failed"] += f
+            counts["warnings"] += w
+            counts["sentences"] += len(tables.sentences)
+            counts["records"] += len(tables.records)
+            counts["table_rows"] += len(tables.tables)
+            check_all.extend({"status": c["status"]} for c in tables.check)
+            words += sum(len(s["text"].split()) for s in tables.sentences)
+            if opts.progress:
+                opts.progress(a + f, words)
+        written = outputs.commit()
+    except BaseException:
+        outputs.abort()
+        raise
+    finally:
+        if store is not None:
+            store.close()
+    counts["articles_skipped_in_store"] = skipped
+    counts["inputs_read"] = counts["articles_processed"] + counts["inputs_failed"] + skipped
+    elapsed = time.perf_counter() - t0
+    summary = {
+        "inputs": [str(p) for p in opts.paths],
+        "output_dir": str(opts.out),
+        "format": opts.fmt,
+        "engine": opts.engine if opts.engine == "dask" else ("pool" if opts.workers > 1 else "local"),
+        "workers": opts.workers,
+        "chunk_size": chunk_size,
+        "counts": counts,
+        "check": check_summary(check_all),
+        "model": {"id": model_id, "path": str(opts.model), "sha256": model_fingerprint(opts.model)},
+        "versions": versions(),
+        "timings": {"seconds": round(elapsed, 3), "words": words,
+                    "words_per_second": round(words / elapsed, 1) if elapsed else None,
+                    "articles_per_second": round(counts["articles_processed"] / elapsed, 2) if elapsed else None},
+        "files": {k: str(v) for k, v in written.items()},
+        "store": str(opts.store) if opts.store else None,
+    }
+    atomic_write_text(Path(opts.out) / "run.json", json.dumps(summary, indent=2) + "\n")
+    return summary

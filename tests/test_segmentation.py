@@ -1,0 +1,83 @@
+"""Segmentation: the seed's 34 segments, abbreviations, quotes, block boundaries, offsets."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+from pipeline.ingestion import build_article
+from pipeline.segmentation import segment
+
+
+def _sentences(nlp, text):
+    a = build_article(text, path="t")
+    return a, segment([a], nlp)[0].sentences
+
+
+def test_seed_has_34_segments_outside_tables(segmenter, seed_article):
+    sents = segment([seed_article], segmenter)[0].sentences
+    prose = [s for s in sents if s.block_kind != "table"]
+    assert len(prose) == 34
+    kinds = [s.block_kind for s in prose]
+    assert kinds.count("heading") == 4 and kinds.count("bullet") == 10 and kinds.count("paragraph") == 20
+    assert [s.text[:20] for s in prose[:3]] == ["The United States ha", "In a statement repor", "This development com"]
+    rows = [s for s in sents if s.block_kind == "table"]
+    assert len(rows) == 10 and [s.row_index for s in rows[:3]] == [0, 1, 2]
+    assert [s.index for s in sents] == list(range(len(sents)))
+
+
+def test_offsets_point_at_segment_text(segmenter, seed_article):
+    for s in segment([seed_article], segmenter)[0].sentences:
+        assert seed_article.text[s.start:s.end] == s.text
+
+
+def test_news_abbreviations_do_not_split(segmenter):
+    _, s = _sentences(segmenter, "The U.S. and the U.K. met Gen. Smith and Sen. Jones on Jan. 5 at No. 10 Downing St. in London. Mr. Lavrov left.")
+    assert [x.text for x in s] == [
+        "The U.S. and the U.K. met Gen. Smith and Sen. Jones on Jan. 5 at No. 10 Downing St. in London.",
+        "Mr. Lavrov left.",
+    ]
+
+
+def test_quotations_do_not_split(segmenter):
+    _, s = _sentences(segmenter, "“We will not back down,” he said. The talks ended. He said: \"No. We will not.\" Then he left.")
+    assert [x.text for x in s] == ["“We will not back down,” he said.", "The talks ended.", "He said: \"No. We will not.\"", "Then he left."]
+
+
+def test_sentence_ending_with_abbreviation_splits(segmenter):
+    _, s = _sentences(segmenter, "Officials left the U.S. The Kremlin said so.")
+    assert len(s) == 2
+
+
+def test_sentences_never_cross_blocks(segmenter):
+    a, s = _sentences(segmenter, "First line without stop\n\nSecond paragraph here. Another one.\n- a bullet item. with two parts")
+    for x in s:
+        block = a.blocks[x.block_index]
+        assert block.start <= x.start and x.end <= block.end
+
+
+_word = st.text(alphabet=st.sampled_from(list("abcdefgXYZ .,;:!?\"“”’-|*•1\n\t")), min_size=0, max_size=400)
+
+
+@hsettings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_word)
+def test_property_offsets_and_no_lost_text(segmenter, text):
+    """For any text: offsets point at the segment text, segments do not overlap, and every
+    non-space character of every non-table block is inside exactly one segment."""
+    if not text.strip():
+        return
+    a = build_article(text, path="p")
+    sents = segment([a], segmenter)[0].sentences
+    covered = set()
+    for s in sents:
+        assert a.text[s.start:s.end] == s.text and s.text.strip() == s.text and s.text
+        span = set(range(s.start, s.end))
+        assert not (span & covered)
+        covered |= span
+    for b in a.blocks:
+        if b.kind == "table":
+            for r in a.tables[b.table_index].rows:
+                assert set(range(r.start, r.end)) <= covered
+            continue
+        for i in range(b.start, b.end):
+            if not a.text[i].isspace():
+                assert i in covered, (b, i)
