@@ -119,3 +119,35 @@ class OutputSet:
 
     def counts(self) -> dict[str, int]:
         return {n: w.rows for n, w in self.writers.items()}
+
+
+class PartitionedOutputSet:
+    """One file per chunk and table (``OUT/NAME/part-00000.EXT``), each written atomically:
+    the layout Dask, Spark and Arrow readers expect for partitioned data."""
+
+    def __init__(self, folder: Path, names: tuple[str, ...], fmt: str = "csv"):
+        self.folder, self.names, self.fmt = Path(folder), names, fmt
+        self.rows = dict.fromkeys(names, 0)
+        self.parts = 0
+        for n in names:
+            d = self.folder / n
+            if d.is_dir():  # a previous run's parts would mix with this run's
+                for old in d.glob("part-*"):
+                    old.unlink()
+
+    def write_part(self, index: int, tables) -> None:
+        for n in self.names:
+            w = TableWriter(self.folder / n, f"part-{index:05d}", self.fmt, schema=n)
+            w.write(getattr(tables, n))
+            w.commit()
+            self.rows[n] += w.rows
+        self.parts += 1
+
+    def commit(self) -> dict[str, Path]:
+        return {n: self.folder / n for n in self.names}
+
+    def abort(self) -> None:
+        pass  # finished parts are complete files; an unfinished part was never renamed
+
+    def counts(self) -> dict[str, int]:
+        return dict(self.rows)

@@ -16,7 +16,7 @@ from typing import Callable, Iterable
 from pipeline.checking import summary as check_summary
 from pipeline.config import load_settings
 from pipeline.contracts import Tables
-from pipeline.export import OutputSet, atomic_write_text
+from pipeline.export import OutputSet, PartitionedOutputSet, atomic_write_text
 from pipeline.ingestion import ingest
 from pipeline.segmentation import iter_chunks
 
@@ -83,15 +83,19 @@ def run(opts: RunOptions) -> dict:
     else:
         results = run_local(chunks, load_resources(opts.model, settings, opts.base_model))
 
-    outputs = OutputSet(opts.out, OUTPUT_TABLES, opts.fmt)
+    partitioned = opts.engine == "dask"
+    outputs = PartitionedOutputSet(opts.out, OUTPUT_TABLES, opts.fmt) if partitioned else OutputSet(opts.out, OUTPUT_TABLES, opts.fmt)
     counts = {"articles_processed": 0, "inputs_failed": 0, "warnings": 0, "sentences": 0, "records": 0,
               "table_rows": 0, "articles_skipped_in_store": 0}
     check_all: list[dict] = []
     words = 0
     try:
         for part, tables in enumerate(results):
-            for name in OUTPUT_TABLES:
-                outputs.write(name, getattr(tables, name))
+            if partitioned:
+                outputs.write_part(part, tables)
+            else:
+                for name in OUTPUT_TABLES:
+                    outputs.write(name, getattr(tables, name))
             if store is not None:
                 store.add(tables, model_id)
             a, f, w = _count_items(tables)
@@ -130,6 +134,7 @@ def run(opts: RunOptions) -> dict:
                     "words_per_second": round(words / elapsed, 1) if elapsed else None,
                     "articles_per_second": round(counts["articles_processed"] / elapsed, 2) if elapsed else None},
         "files": {k: str(v) for k, v in written.items()},
+        "partitioned": partitioned,
         "store": str(opts.store) if opts.store else None,
     }
     atomic_write_text(Path(opts.out) / "run.json", json.dumps(summary, indent=2) + "\n")

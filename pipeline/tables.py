@@ -56,11 +56,11 @@ def read_layout(table: Table, nlp: Language, rules: list[HeaderRule]) -> TableLa
     for i, (cell, doc) in enumerate(zip(table.header, docs)):
         actor = _first(doc, ACTOR_KEY)
         role = next((r.role for r in rules if r.pattern.search(cell)), "actor")
-        if actor and role != "topic":
-            actors.append((i, actor))
+        if actor and role != "none":
+            actors.append((i, actor))  # "US Focus", "Russian Response": the actor wins
         elif role == "topic" and topic_col is None:
             topic_col = i
-        elif role == "none" or role == "actor":
+        else:
             others.append(i)
     if topic_col is None and 0 in others and len(table.header) > 1:
         # by convention the first column names what the row is about

@@ -100,7 +100,21 @@ class Lexicon:
         return None
 
     def match(self, text: str) -> list[Cue]:
-        """All cues in ``text``, left to right, with negation and clause scope applied."""
+        """All cues in ``text``, left to right, with negation and clause scope applied.
+
+        Results are cached (bounded): the feature transformers and the explanation of a
+        prediction ask for the same sentence several times.
+        """
+        cache = self.__dict__.setdefault("_cache", {})
+        hit = cache.get(text)
+        if hit is not None:
+            return hit
+        if len(cache) > 50_000:
+            cache.clear()
+        cache[text] = out = self._match(text)
+        return out
+
+    def _match(self, text: str) -> list[Cue]:
         toks = tokenize(text)
         out: list[Cue] = []
         last_neg = -10**9

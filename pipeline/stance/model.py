@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,7 +24,7 @@ import skops.io as sio
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupShuffleSplit, StratifiedGroupKFold, cross_val_predict
 from sklearn.pipeline import FeatureUnion, Pipeline
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer, TfidfVectorizer
 
 from pipeline.config import Settings, load_settings
 from pipeline.contracts import Prediction
@@ -68,8 +69,13 @@ def build_pipeline(lexicon: Lexicon, *, C: float = 2.0, seed: int = 0) -> Pipeli
     features = FeatureUnion([
         ("words", TfidfVectorizer(preprocessor=clean_text, lowercase=True, ngram_range=(1, 2), min_df=2,
                                   sublinear_tf=True, max_features=40000, token_pattern=r"(?u)\b\w[\w'-]*\b")),
-        ("chars", TfidfVectorizer(preprocessor=clean_text, lowercase=True, analyzer="char_wb", ngram_range=(3, 5),
-                                  min_df=3, sublinear_tf=True, max_features=60000)),
+        # hashed character n-grams: robust to spelling and morphology, and no vocabulary
+        # to store, which keeps the model file small and quick to load
+        ("chars", Pipeline([
+            ("hash", HashingVectorizer(preprocessor=clean_text, lowercase=True, analyzer="char_wb", ngram_range=(3, 5),
+                                       n_features=2**17, alternate_sign=False, norm=None)),
+            ("tfidf", TfidfTransformer(sublinear_tf=True)),
+        ])),
         ("cues", CueFeatures(cues=cues, negators=negators)),
         ("abstract", Pipeline([
             ("rewrite", CueAbstraction(cues=cues, negators=negators)),
@@ -114,6 +120,21 @@ def split_holdout(df: pd.DataFrame, *, test_size: float, seed: int) -> tuple[np.
     return train, test
 
 
+def slim(model: Pipeline) -> Pipeline:
+    """Keep the model file small: drop what prediction does not need (the vectorizers'
+    ``stop_words_``, kept only for introspection) and store vocabularies as plain ints."""
+    for step in model.named_steps["features"].transformer_list:
+        est = step[1]
+        vecs = [est] if isinstance(est, TfidfVectorizer) else [s for _, s in getattr(est, "steps", []) if isinstance(s, TfidfVectorizer)]
+        for v in vecs:
+            if hasattr(v, "stop_words_"):
+                delattr(v, "stop_words_")
+            if hasattr(v, "vocabulary_"):
+                # numpy integers would each become a file in the skops archive
+                v.vocabulary_ = {term: int(i) for term, i in v.vocabulary_.items()}
+    return model
+
+
 # -- training -----------------------------------------------------------------------
 @dataclass
 class TrainResult:
@@ -127,7 +148,7 @@ def train(
     name: str = "default",
     seed: int = 13,
     test_size: float = 0.2,
-    c_grid: Sequence[float] = (0.5, 1.0, 2.0, 4.0),
+    c_grid: Sequence[float] = (1.0, 2.0, 4.0),
     folds: int = 5,
     settings: Settings | None = None,
 ) -> TrainResult:
@@ -149,7 +170,7 @@ def train(
         pred = cross_val_predict(build_pipeline(lexicon, C=C, seed=seed), X, y, groups=groups, cv=cv, n_jobs=1)
         cv_scores[C] = metrics(y, pred)
     best_c = max(c_grid, key=lambda c: (cv_scores[c]["macro_f1"], -c))
-    model = build_pipeline(lexicon, C=best_c, seed=seed).fit(X, y)
+    model = slim(build_pipeline(lexicon, C=best_c, seed=seed).fit(X, y))
 
     test_y = test_df["stance"].tolist()
     majority = majority_label(y)
@@ -204,7 +225,7 @@ def save_model(result: TrainResult, folder: str | Path) -> str:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / (MODEL_FILE + ".tmp")
-    sio.dump(result.model, tmp)
+    sio.dump(result.model, tmp, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
     digest = sha256_file(tmp)
     tmp.replace(folder / MODEL_FILE)
     card = dict(result.card)

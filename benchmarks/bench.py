@@ -1,0 +1,126 @@
+"""Throughput and peak memory of `stance run`, as ratios against spaCy's bare
+``spacy.blank("en")`` + sentencizer over the same text in the same process.
+
+Each configuration runs in a fresh child process that (1) reads the articles, (2) times
+the baseline: tokenizer + sentencizer over every article text, (3) times the whole
+pipeline (ingestion, segmentation, recognition, stance, records, tables, check, CSV
+writing) with the local engine or a process pool, and reports words/s, articles/s and
+its own peak RSS (children included). Usage::
+
+    python benchmarks/bench.py [--news PATH.jsonl] [--sizes 1 4 16] [--out benchmarks/results.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus" / "articles"
+
+CHILD = r"""
+import json, resource, sys, tempfile, time
+from pathlib import Path
+import spacy
+sys.path.insert(0, {root!r})
+from pipeline.contracts import Article
+from pipeline.ingestion import ingest
+from pipeline.runner import RunOptions, run
+
+src, workers = Path({src!r}), {workers}
+texts = [a.text for a in ingest([str(src)]) if isinstance(a, Article)]
+words = sum(len(t.split()) for t in texts)
+nlp = spacy.blank("en"); nlp.add_pipe("sentencizer")
+t0 = time.perf_counter()
+n_sents = sum(len(list(d.sents)) for d in nlp.pipe(texts, batch_size=64))
+base = time.perf_counter() - t0
+with tempfile.TemporaryDirectory() as out:
+    t0 = time.perf_counter()
+    s = run(RunOptions(paths=[str(src)], out=Path(out), model=Path({model!r}), workers=workers))
+    full = time.perf_counter() - t0
+peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+print(json.dumps({{"articles": len(texts), "words": words, "baseline_s": base, "pipeline_s": full,
+                  "records": s["counts"]["records"], "peak_rss_mb": peak}}))
+"""
+
+
+def bundled_jsonl(times: int, folder: Path) -> Path:
+    """The bundled corpus as one JSONL file, repeated ``times`` times with distinct ids."""
+    from pipeline.contracts import Article
+    from pipeline.ingestion import ingest
+
+    sys.path.insert(0, str(ROOT))
+    arts = [a for a in ingest([str(CORPUS)]) if isinstance(a, Article)]
+    path = folder / f"bundled_x{times}.jsonl"
+    with open(path, "w", encoding="utf-8") as fh:
+        for k in range(times):
+            for a in arts:
+                fh.write(json.dumps({"id": f"{a.id}-{k}", "text": a.text, "date": a.date}, ensure_ascii=False) + "\n")
+    return path
+
+
+def measure(src: Path, workers: int = 1) -> dict:
+    code = CHILD.format(root=str(ROOT), src=str(src), workers=workers, model=str(ROOT / "models" / "default"))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode != 0:
+        raise SystemExit(proc.stderr)
+    r = json.loads(proc.stdout.strip().splitlines()[-1])
+    r["baseline_wps"] = r["words"] / r["baseline_s"]
+    r["pipeline_wps"] = r["words"] / r["pipeline_s"]
+    r["ratio"] = r["pipeline_wps"] / r["baseline_wps"]
+    r["articles_per_s"] = r["articles"] / r["pipeline_s"]
+    return r
+
+
+def row(name: str, r: dict) -> str:
+    return (f"| {name} | {r['articles']:,} | {r['words']:,} | {r['baseline_wps']:,.0f} | {r['pipeline_wps']:,.0f} | "
+            f"{r['articles_per_s']:,.1f} | **{r['ratio']:.1%}** | {r['peak_rss_mb']:,.0f} |")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--news", type=Path, help="a real news JSONL file, e.g. allsides_abp_intl_security.jsonl")
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1, 4, 16])
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results.md")
+    args = ap.parse_args()
+    sys.path.insert(0, str(ROOT))
+    lines = [
+        "| run | articles | words | baseline words/s | pipeline words/s | articles/s | ratio to baseline | peak RSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        for k in args.sizes:
+            r = measure(bundled_jsonl(k, tmp), 1)
+            results[f"bundled x{k}"] = r
+            lines.append(row(f"bundled corpus x{k}, 1 worker", r))
+            print(lines[-1], flush=True)
+        big = max(args.sizes)
+        r = measure(bundled_jsonl(big, tmp), 2)
+        results[f"bundled x{big} 2 workers"] = r
+        lines.append(row(f"bundled corpus x{big}, 2 workers", r))
+        print(lines[-1], flush=True)
+        if args.news:
+            for w in (1, 2):
+                r = measure(args.news, w)
+                results[f"{args.news.name} {w}w"] = r
+                lines.append(row(f"{args.news.name}, {w} worker{'s' if w > 1 else ''}", r))
+                print(lines[-1], flush=True)
+    one = results[f"bundled x{big}"]
+    two = results[f"bundled x{big} 2 workers"]
+    lines += ["", f"Scaling 1 -> 2 workers (bundled x{big}): {two['pipeline_wps'] / one['pipeline_wps']:.2f}x; "
+              f"size scaling x1 -> x{big} in words/s: {one['pipeline_wps'] / results[f'bundled x{min(args.sizes)}']['pipeline_wps']:.2f}x "
+              f"(fixed start-up cost is amortised as the corpus grows)."]
+    text = "\n".join(lines) + "\n"
+    args.out.write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""Incremental store: the tables of successive runs accumulated in DuckDB.
+
+Each chunk's rows are inserted in one transaction, articles last, so an article counts
+as done only once all its rows are in. A re-run with the same model skips articles whose
+(id, content hash) are already done; after a crash (even ``kill -9``) it finishes the
+rest, and rows of a partly inserted chunk are replaced, never duplicated.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import pandas as pd
+
+from pipeline.contracts import Tables
+from pipeline.schemas import frame
+
+TABLES = ("sentences", "records", "topics", "tables", "check", "errors", "articles")
+_NEEDS_MODEL = ("sentences", "topics", "tables", "check")  # tables whose rows do not carry model_id
+
+
+class Store:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.con = duckdb.connect(str(self.path))
+        self._ready: set[str] = {r[0] for r in self.con.execute("select table_name from information_schema.tables").fetchall()}
+
+    def close(self) -> None:
+        self.con.close()
+
+    def _frame(self, name: str, rows: list[dict], model_id: str) -> pd.DataFrame:
+        df = frame(name, rows)
+        if name in _NEEDS_MODEL:
+            df["model_id"] = model_id
+        return df
+
+    def _ensure(self, name: str, df: pd.DataFrame) -> None:
+        if name not in self._ready:
+            self.con.register("_new", df)
+            self.con.execute(f'create table if not exists "{name}" as select * from _new limit 0')
+            self.con.unregister("_new")
+            self._ready.add(name)
+
+    def done_keys(self, model_id: str) -> set[tuple[str, str]]:
+        """(article id, content hash) of articles fully stored for ``model_id``."""
+        if "articles" not in self._ready:
+            return set()
+        return set(self.con.execute("select article_id, content_hash from articles where model_id = ?", [model_id]).fetchall())
+
+    def add(self, tables: Tables, model_id: str) -> None:
+        """Insert one chunk's rows atomically, replacing rows of the same articles."""
+        ids = [a["article_id"] for a in tables.articles]
+        frames = {name: self._frame(name, getattr(tables, name), model_id) for name in TABLES}
+        for name, df in frames.items():
+            self._ensure(name, df)
+        self.con.execute("begin transaction")
+        try:
+            if ids:
+                self.con.register("_ids", pd.DataFrame({"article_id": ids}))
+                for name in TABLES:
+                    if name == "errors":
+                        continue
+                    self.con.execute(f'delete from "{name}" where model_id = ? and article_id in (select article_id from _ids)', [model_id])
+                self.con.unregister("_ids")
+            err = frames["errors"]
+            if len(err):
+                self.con.register("_err", err)
+                self.con.execute('delete from errors where (path, coalesce(line, -1), reason) in (select path, coalesce(line, -1), reason from _err)')
+                self.con.unregister("_err")
+            for name in TABLES:  # articles last: an article is "done" only with all its rows
+                df = frames[name]
+                if len(df):
+                    self.con.register("_new", df)
+                    self.con.execute(f'insert into "{name}" select * from _new')
+                    self.con.unregister("_new")
+            self.con.execute("commit")
+        except BaseException:
+            self.con.execute("rollback")
+            raise
+
+    def counts(self) -> dict[str, int]:
+        return {n: self.con.execute(f'select count(*) from "{n}"').fetchone()[0] for n in TABLES if n in self._ready}
+
+    def query(self, name: str, *, since: str | None = None, until: str | None = None, actor: str | None = None,
+              topic: str | None = None, batch_rows: int = 50_000) -> Iterator[pd.DataFrame]:
+        """Stream a table, filtered by article date, actor code and topic id."""
+        if name not in self._ready:
+            return
+        cols = [r[0] for r in self.con.execute(f"select column_name from information_schema.columns where table_name = ? order by ordinal_position", [name]).fetchall()]
+        where, params = [], []
+        if since or until:
+            if name == "errors":
+                where.append("false")
+            else:
+                cond = "1=1"
+                if since:
+                    cond += " and a.date >= ?"
+                    params.append(since)
+                if until:
+                    cond += " and a.date <= ?"
+                    params.append(until)
+                where.append(f"t.article_id in (select a.article_id from articles a where a.date <> '' and {cond})")
+        if actor:
+            if "actor_a" in cols:
+                where.append("(t.actor_a = ? or t.actor_b = ?)")
+                params += [actor, actor]
+            elif "actors" in cols:
+                where.append("list_contains(string_split(t.actors, ';'), ?)")
+                params.append(actor)
+            else:
+                where.append("t.article_id in (select article_id from records where actor_a = ? or actor_b = ?)")
+                params += [actor, actor]
+        if topic:
+            if "topic" in cols:
+                where.append("t.topic = ?")
+                params.append(topic)
+            elif "topics" in cols:
+                where.append("list_contains(string_split(t.topics, ';'), ?)")
+                params.append(topic)
+            else:
+                where.append("t.article_id in (select article_id from records where topic = ?)")
+                params.append(topic)
+        order = {"errors": "path, line"}.get(name, "article_id")
+        sql = f'select * from "{name}" t' + (" where " + " and ".join(where) if where else "") + f" order by {order}"
+        result = self.con.execute(sql, params)
+        # DuckDB >= 1.4 names it to_arrow_reader; older releases fetch_record_batch
+        reader = result.to_arrow_reader(batch_rows) if hasattr(result, "to_arrow_reader") else result.fetch_record_batch(batch_rows)
+        for batch in reader:
+            df = batch.to_pandas()
+            if name in _NEEDS_MODEL and "model_id" in df.columns:
+                df = df.drop(columns=["model_id"])
+            yield df

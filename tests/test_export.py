@@ -1,0 +1,48 @@
+"""Export: formula neutralisation, RFC 4180 quoting, atomic commit, schema validation."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.errors
+import pytest
+
+from pipeline.export import OutputSet, TableWriter, neutralise
+
+
+@pytest.mark.parametrize("cell", ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx", '=HYPERLINK("http://x","y")'])
+def test_formula_cells_are_neutralised(cell):
+    assert neutralise(cell) == "'" + cell
+
+
+def test_plain_cells_untouched():
+    assert neutralise("Moscow said") == "Moscow said" and neutralise(3) == 3
+
+
+def _err(reason, line=1):
+    return {"path": "p, with \"quotes\"", "line": line, "stage": "ingest", "severity": "error", "article_id": "", "reason": reason}
+
+
+def test_csv_round_trip_and_atomic_commit(tmp_path):
+    w = TableWriter(tmp_path, "errors", "csv")
+    w.write([_err("line one\nline two"), _err("=cmd()", None)])
+    assert not (tmp_path / "errors.csv").exists() and (tmp_path / "errors.csv.partial").exists()
+    w.write([_err("third", 3)])
+    w.commit()
+    assert not (tmp_path / "errors.csv.partial").exists()
+    df = pd.read_csv(tmp_path / "errors.csv", keep_default_na=False)
+    assert len(df) == 3 and df.reason[0] == "line one\nline two" and df.reason[1] == "'=cmd()"
+    assert df.path[0] == 'p, with "quotes"'
+    assert (tmp_path / "errors.csv").read_bytes().count(b"\r\n") >= 4
+
+
+def test_abort_leaves_no_file(tmp_path):
+    out = OutputSet(tmp_path, ("errors",), "csv")
+    out.write("errors", [_err("x")])
+    out.abort()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_schema_rejects_bad_rows(tmp_path):
+    w = TableWriter(tmp_path, "errors", "csv")
+    with pytest.raises(pandera.errors.SchemaErrors):
+        w.write([{**_err("x"), "severity": "fatal"}])
