@@ -37,9 +37,10 @@ class Resources:
         return self.model.model_id
 
 
-def load_resources(model_dir: str | Path, settings: Settings | None = None, base: str | None = None) -> Resources:
+def load_resources(model_dir: str | Path, settings: Settings | None = None, base: str | None = None,
+                   model: LoadedModel | None = None) -> Resources:
     settings = settings or load_settings()
-    model = load_model(model_dir)
+    model = model or load_model(model_dir)
     nlp = add_recognisers(build_segmenter(settings, base=base), settings)
     return Resources(nlp=nlp, model=model, rules=read_header_rules(settings), settings=settings)
 

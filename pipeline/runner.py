@@ -54,8 +54,8 @@ def run(opts: RunOptions) -> dict:
     settings = load_settings()
     t0 = time.perf_counter()
     chunk_size = opts.chunk_size or int(settings.get("run", "chunk_size", 100))
-    card = load_model(opts.model).card  # fail early, before any output, on a bad model
-    model_id = card.get("model_id", Path(opts.model).name)
+    loaded = load_model(opts.model)  # fail early, before any output, on a bad model
+    model_id = loaded.model_id
 
     store = None
     skipped = 0
@@ -81,7 +81,7 @@ def run(opts: RunOptions) -> dict:
     elif opts.workers > 1:
         results = run_pool(chunks, str(opts.model), opts.workers, opts.base_model)
     else:
-        results = run_local(chunks, load_resources(opts.model, settings, opts.base_model))
+        results = run_local(chunks, load_resources(opts.model, settings, opts.base_model, model=loaded))
 
     partitioned = opts.engine == "dask"
     outputs = PartitionedOutputSet(opts.out, OUTPUT_TABLES, opts.fmt) if partitioned else OutputSet(opts.out, OUTPUT_TABLES, opts.fmt)

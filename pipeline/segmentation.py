@@ -40,17 +40,26 @@ class NewsSentenceFixes:
         self.number_abbrevs = set(number_abbrevs)
 
     def __call__(self, doc: Doc) -> Doc:
-        for i in range(1, len(doc)):
+        # only boundaries and abbreviation tokens need a look: no loop over every token
+        n = len(doc)
+        if n < 2:
+            return doc
+        starts = [i for i in (doc.to_array("SENT_START") == 1).nonzero()[0].tolist() if i > 0]
+        for i in starts:
             tok, prev = doc[i], doc[i - 1]
-            if tok.is_sent_start:
-                # "No. 10", "Art. 5": the period belongs to an abbreviation
-                if prev.text == "." and i >= 2 and doc[i - 2].text in self.number_abbrevs and tok.like_num:
-                    tok.is_sent_start = False
-                # a sentence does not start with a lower-case word ("he said" after a quote)
-                elif tok.text[:1].islower() and tok.is_alpha:
-                    tok.is_sent_start = False
-            elif prev.text in self.split_after and tok.text in self.starters:
-                tok.is_sent_start = True
+            # "No. 10", "Art. 5": the period belongs to an abbreviation
+            if prev.text == "." and i >= 2 and doc[i - 2].text in self.number_abbrevs and tok.like_num:
+                tok.is_sent_start = False
+            # a sentence does not start with a lower-case word ("he said" after a quote)
+            elif tok.text[:1].islower() and tok.is_alpha:
+                tok.is_sent_start = False
+        text = doc.text
+        if any(a in text for a in self.split_after):
+            for tok in doc[:-1]:
+                if tok.text in self.split_after:
+                    nxt = doc[tok.i + 1]
+                    if nxt.text in self.starters and not nxt.is_sent_start:
+                        nxt.is_sent_start = True
         return doc
 
 

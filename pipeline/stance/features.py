@@ -24,16 +24,36 @@ CUE_FEATURE_NAMES = (
 )
 
 
+_COUNT_COLUMNS = [i for i, n in enumerate(CUE_FEATURE_NAMES) if not n.endswith("weight")]
+
+
 def clean_text(text: str) -> str:
     """Collapse whitespace and unify quotes (the classifier's view of a sentence)."""
     return _WS.sub(" ", str(text)).replace("’", "'").replace("‘", "'").strip()
+
+
+_SHARED: dict[tuple, Lexicon] = {}
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def stem_text(text: str) -> str:
+    """Words cut to their first five letters: a cheap, language-agnostic stemmer that lets
+    "sanctioned" / "sanctions" or "cooperation" / "cooperate" share features."""
+    return " ".join(w[:5] for w in _WORD.findall(clean_text(text).lower()))
 
 
 class _LexiconMixin:
     def _lexicon(self) -> Lexicon:
         lex = getattr(self, "_lexicon_cache", None)
         if lex is None:
-            lex = Lexicon(dict(self.cues or {}), list(self.negators or []), self.window)
+            # transformers of one model carry equal cue tables: share one Lexicon (and
+            # so its match cache) between them instead of matching every sentence twice
+            key = (hash(frozenset((self.cues or {}).items())), tuple(self.negators or ()), self.window)
+            lex = _SHARED.get(key)
+            if lex is None:
+                lex = _SHARED[key] = Lexicon(dict(self.cues or {}), list(self.negators or []), self.window)
             self._lexicon_cache = lex
         return lex
 
@@ -83,8 +103,10 @@ class CueFeatures(_LexiconMixin, TransformerMixin, BaseEstimator):
             f["net_weight"] = f["conv_weight"] - f["div_weight"]
             f["has_cue"] = float(bool(cues))
             f["no_cue"] = float(not cues)
-            rows.append([np.log1p(v) if v > 0 and not k.endswith("weight") else v for k, v in f.items()])
-        return sparse.csr_matrix(np.asarray(rows, dtype=np.float64).reshape(len(rows), len(CUE_FEATURE_NAMES)))
+            rows.append(list(f.values()))
+        arr = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(CUE_FEATURE_NAMES))
+        arr[:, _COUNT_COLUMNS] = np.log1p(arr[:, _COUNT_COLUMNS])
+        return sparse.csr_matrix(arr)
 
     def get_feature_names_out(self, input_features=None):
         return np.asarray([f"cue__{n}" for n in CUE_FEATURE_NAMES], dtype=object)

@@ -1,6 +1,6 @@
 """The stance classifier: a scikit-learn ``Pipeline``, its training, and its model folder.
 
-Features: word n-grams, character n-grams, cue counts (negation- and clause-aware) and
+Features: word n-grams, n-grams of five-letter word prefixes, cue counts (negation- and clause-aware) and
 n-grams over the cue-abstracted sentence; classifier: class-balanced multinomial
 logistic regression. A model folder holds ``model.skops`` (skops format: loading
 checks every type against an allow-list, never unpickles arbitrary objects) and a card
@@ -24,13 +24,13 @@ import skops.io as sio
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupShuffleSplit, StratifiedGroupKFold, cross_val_predict
 from sklearn.pipeline import FeatureUnion, Pipeline
-from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer, TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 from pipeline.config import Settings, load_settings
 from pipeline.contracts import Prediction
 from pipeline.labels import LABELS
 from pipeline.stance.evaluate import majority_label, metrics
-from pipeline.stance.features import CueAbstraction, CueFeatures, clean_text
+from pipeline.stance.features import CueAbstraction, CueFeatures, clean_text, stem_text
 from pipeline.stance.lexicon import Lexicon
 
 MODEL_FILE = "model.skops"
@@ -39,6 +39,7 @@ TRUSTED_TYPES = frozenset({
     "pipeline.stance.features.CueFeatures",
     "pipeline.stance.features.CueAbstraction",
     "pipeline.stance.features.clean_text",
+    "pipeline.stance.features.stem_text",
 })
 
 
@@ -69,13 +70,8 @@ def build_pipeline(lexicon: Lexicon, *, C: float = 2.0, seed: int = 0) -> Pipeli
     features = FeatureUnion([
         ("words", TfidfVectorizer(preprocessor=clean_text, lowercase=True, ngram_range=(1, 2), min_df=2,
                                   sublinear_tf=True, max_features=40000, token_pattern=r"(?u)\b\w[\w'-]*\b")),
-        # hashed character n-grams: robust to spelling and morphology, and no vocabulary
-        # to store, which keeps the model file small and quick to load
-        ("chars", Pipeline([
-            ("hash", HashingVectorizer(preprocessor=clean_text, lowercase=True, analyzer="char_wb", ngram_range=(3, 5),
-                                       n_features=2**17, alternate_sign=False, norm=None)),
-            ("tfidf", TfidfTransformer(sublinear_tf=True)),
-        ])),
+        ("stems", TfidfVectorizer(preprocessor=stem_text, lowercase=False, ngram_range=(1, 2), min_df=2,
+                                  sublinear_tf=True, max_features=40000, token_pattern=r"\S+")),
         ("cues", CueFeatures(cues=cues, negators=negators)),
         ("abstract", Pipeline([
             ("rewrite", CueAbstraction(cues=cues, negators=negators)),
@@ -288,7 +284,7 @@ class LoadedModel:
 
     @property
     def lexicon(self) -> Lexicon:
-        cues = self.pipeline.named_steps["features"].transformer_list[2][1]
+        cues = dict(self.pipeline.named_steps["features"].transformer_list)["cues"]
         return cues._lexicon()
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
