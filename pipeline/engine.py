@@ -9,6 +9,7 @@ row for that article; the rest of the chunk goes on.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,14 @@ def _article_row(a: Article, n_sent: int, n_rec: int, model_id: str) -> dict:
 
 def process_chunk(items: list, res: Resources) -> Tables:
     """Run segmentation, recognition, stance, records, tables and the check on a chunk."""
+    # spaCy's memory zone frees the strings and lexemes a chunk adds to the vocabulary, so
+    # a long run does not grow with every new word it meets (spaCy >= 3.8)
+    zone = res.nlp.memory_zone() if hasattr(res.nlp, "memory_zone") else contextlib.nullcontext()
+    with zone:
+        return _process_chunk(items, res)
+
+
+def _process_chunk(items: list, res: Resources) -> Tables:
     out = Tables()
     s = res.settings
     articles: list[Article] = []
