@@ -33,7 +33,7 @@ vocab: $(STAMP) ## Rebuild corpus/vocab/*.csv from the raw event-coding dictiona
 	$(BIN)/python corpus/build/build_vocab.py
 
 run: $(STAMP) model ## Run the main job on the bundled corpus; outputs in out/
-	$(BIN)/stance run $(CORPUS) -o $(OUT) --store $(OUT)/store.duckdb
+	$(BIN)/stance run $(CORPUS) -o $(OUT)
 
 test: $(STAMP) model ## Run the test suite
 	$(BIN)/python -m pytest -q

@@ -9,7 +9,6 @@ row for that article; the rest of the chunk goes on.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ class Resources:
     model: LoadedModel
     rules: list
     settings: Settings
+    warm: bool = False  # has a chunk been processed (outside a memory zone) yet?
 
     @property
     def model_id(self) -> str:
@@ -55,10 +55,15 @@ def _article_row(a: Article, n_sent: int, n_rec: int, model_id: str) -> dict:
 def process_chunk(items: list, res: Resources) -> Tables:
     """Run segmentation, recognition, stance, records, tables and the check on a chunk."""
     # spaCy's memory zone frees the strings and lexemes a chunk adds to the vocabulary, so
-    # a long run does not grow with every new word it meets (spaCy >= 3.8)
-    zone = res.nlp.memory_zone() if hasattr(res.nlp, "memory_zone") else contextlib.nullcontext()
-    with zone:
-        return _process_chunk(items, res)
+    # a long run does not grow with every new word it meets (spaCy >= 3.8). The first
+    # chunk runs outside a zone: the common words it adds stay cached for good, and later
+    # chunks only re-create their rarer words.
+    if res.warm and hasattr(res.nlp, "memory_zone"):
+        with res.nlp.memory_zone():
+            return _process_chunk(items, res)
+    out = _process_chunk(items, res)
+    res.warm = True
+    return out
 
 
 def _process_chunk(items: list, res: Resources) -> Tables:

@@ -11,6 +11,31 @@ from pipeline.cli import app
 from pipeline.cli._util import fail, info, is_tty, resolve_model
 
 
+def count_inputs(paths: list[str]) -> int | None:
+    """Number of input articles, for the progress bar's ETA: one per text/HTML file, one
+    per non-blank JSONL line. None when a CSV is among the inputs (rows can span lines)."""
+    from pipeline.contracts import ErrorEntry
+    from pipeline.ingestion.discover import discover, format_of
+
+    total = 0
+    for found in discover(paths):
+        if isinstance(found, ErrorEntry):
+            total += found.severity == "error"
+            continue
+        fmt = format_of(found)
+        if fmt == "csv":
+            return None
+        if fmt == "jsonl":
+            try:
+                with open(found, "rb") as fh:
+                    total += sum(1 for line in fh if line.strip())
+            except OSError:
+                total += 1
+        else:
+            total += 1
+    return total
+
+
 @app.command("run")
 def run_cmd(
     paths: List[str] = typer.Argument(..., help="Files, folders or globs (.txt .md .html .jsonl .csv)."),
@@ -36,9 +61,13 @@ def run_cmd(
     model_dir = resolve_model(model)
     bar = None
     if not quiet and is_tty():
+        import shutil
+
         from tqdm import tqdm
 
-        bar = tqdm(unit=" articles", dynamic_ncols=True, desc="stance run")
+        # shutil falls back to 80x24 where the terminal reports 0x0 (tqdm would then draw nothing)
+        bar = tqdm(total=count_inputs(paths), unit=" articles", desc="stance run", mininterval=0.5,
+                   ncols=shutil.get_terminal_size().columns, nrows=shutil.get_terminal_size().lines)
 
     def progress(n_articles: int, words: int) -> None:
         if bar is not None:
