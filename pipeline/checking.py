@@ -19,9 +19,8 @@ def check_rows(table_rows: list[dict], records: list[dict], *, band: float = 0.1
     for t in table_rows:
         pool = [r for r in records if r["article_id"] == t["article_id"] and t["topic"] and r["topic"] == t["topic"]]
         pair = {t["actor_a"], t["actor_b"]} - {""}
-        if len(pair) == 2:
-            on_pair = [r for r in pool if {r["actor_a"], r["actor_b"]} == pair]
-            pool = on_pair or pool
+        if len(pair) == 2:  # only prose about the table's own pair counts
+            pool = [r for r in pool if {r["actor_a"], r["actor_b"]} == pair]
         by_sentence = {}
         for r in pool:
             by_sentence.setdefault(r["sentence_id"], r)

@@ -81,9 +81,19 @@ def _process_chunk(items: list, res: Resources) -> Tables:
             articles.append(it)
     if not articles:
         return out
-    segs = segment(articles, res.nlp, batch_size=int(s.get("segment", "batch_size", 256)))
-    all_texts = [sent.text for seg in segs for sent in seg.sentences]
-    preds_flat = res.model.predict(all_texts)
+    try:
+        segs = segment(articles, res.nlp, batch_size=int(s.get("segment", "batch_size", 256)))
+        preds_flat = res.model.predict([sent.text for seg in segs for sent in seg.sentences])
+    except Exception:
+        if len(articles) == 1:
+            art = articles[0]
+            exc_type, exc, _ = __import__("sys").exc_info()
+            out.errors.append(error_row(ErrorEntry(art.path, f"{exc_type.__name__}: {exc}", stage="process", line=art.line, article_id=art.id)))
+            return out
+        # one bad article must not take its chunk with it: redo the chunk one by one
+        for art in articles:
+            out.extend(_process_chunk([art], res))
+        return out
     band = float(s.get("check", "neutral_band", 0.15))
     no_topic = str(s.get("records", "no_topic", "general"))
     use_context = bool(s.get("records", "context_pair", True))

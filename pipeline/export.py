@@ -71,7 +71,8 @@ class TableWriter:
         elif self.fmt == "jsonl":
             with open(self.partial, "a" if self._started else "w", encoding="utf-8") as fh:
                 for rec in df.to_dict(orient="records"):
-                    fh.write(json.dumps({k: (None if v is pd.NA else v) for k, v in rec.items()}, ensure_ascii=False, default=str) + "\n")
+                    clean = {k: (None if v is pd.NA or (isinstance(v, float) and v != v) else v) for k, v in rec.items()}
+                    fh.write(json.dumps(clean, ensure_ascii=False, default=str, allow_nan=False) + "\n")
         else:
             import pyarrow as pa
             import pyarrow.parquet as pq

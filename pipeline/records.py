@@ -47,7 +47,8 @@ def sentence_row(s: Sentence, ms: list[Mention], p: Prediction) -> dict:
 
 
 def main_pair(mentions: list[list[Mention]], min_mentions: int = 1) -> tuple[str, str] | None:
-    """The two most-mentioned actors of an article (ties: first mentioned first)."""
+    """The two most-mentioned actors of an article, most-mentioned first (ties: first
+    mentioned first)."""
     counts: Counter[str] = Counter()
     first: dict[str, int] = {}
     for ms in mentions:
@@ -58,8 +59,7 @@ def main_pair(mentions: list[list[Mention]], min_mentions: int = 1) -> tuple[str
     ranked = sorted((c for c in counts if counts[c] >= min_mentions), key=lambda c: (-counts[c], first[c]))
     if len(ranked) < 2:
         return None
-    a, b = sorted(ranked[:2])
-    return a, b
+    return ranked[0], ranked[1]
 
 
 def sentence_pairs(actors: list[str], context: tuple[str, str] | None) -> list[tuple[str, str, str]]:
@@ -73,7 +73,8 @@ def sentence_pairs(actors: list[str], context: tuple[str, str] | None) -> list[t
         # a sentence about a third actor: pair it with the article's most-mentioned one
         a, b = sorted((actors[0], context[0]))
         return [(a, b, "context")]
-    return [(context[0], context[1], "context")]
+    a, b = sorted(context)
+    return [(a, b, "context")]
 
 
 def apply_intro_context(sentences: list[Sentence], preds: list[Prediction], article: Article) -> list[Prediction]:

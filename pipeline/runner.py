@@ -17,7 +17,7 @@ from pipeline.checking import summary as check_summary
 from pipeline.config import load_settings
 from pipeline.contracts import Tables
 from pipeline.export import OutputSet, PartitionedOutputSet, atomic_write_text
-from pipeline.ingestion import ingest
+from pipeline.ingestion import ingest, unique_articles
 from pipeline.segmentation import iter_chunks
 
 OUTPUT_TABLES = ("articles", "sentences", "records", "topics", "tables", "check", "errors")
@@ -59,7 +59,7 @@ def run(opts: RunOptions) -> dict:
 
     store = None
     skipped = 0
-    items: Iterable = ingest(opts.paths, settings)
+    items: Iterable = unique_articles(ingest(opts.paths, settings))
     if opts.store is not None:
         from pipeline.store import Store
 

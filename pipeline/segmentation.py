@@ -47,6 +47,13 @@ class NewsSentenceFixes:
         starts = [i for i in (doc.to_array("SENT_START") == 1).nonzero()[0].tolist() if i > 0]
         for i in starts:
             tok, prev = doc[i], doc[i - 1]
+            # an opening quote the sentencizer left at the end of the previous sentence
+            # ('... plan. “We will ...'): the new sentence starts at the quote
+            if i >= 2 and not prev.whitespace_ and (prev.text in ("“", "‘") or (
+                    prev.text in ('"', "'") and doc[i - 2].whitespace_)):
+                tok.is_sent_start = False
+                prev.is_sent_start = True
+                continue
             # "No. 10", "Art. 5": the period belongs to an abbreviation
             if prev.text == "." and i >= 2 and doc[i - 2].text in self.number_abbrevs and tok.like_num:
                 tok.is_sent_start = False

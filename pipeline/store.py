@@ -27,6 +27,7 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.con = duckdb.connect(str(self.path))
         self._ready: set[str] = {r[0] for r in self.con.execute("select table_name from information_schema.tables").fetchall()}
+        self.con.execute("create table if not exists models (model_id varchar primary key, last_added timestamp)")
 
     def close(self) -> None:
         self.con.close()
@@ -70,6 +71,7 @@ class Store:
                 self.con.register("_err", err)
                 self.con.execute('delete from errors where (path, coalesce(line, -1), reason) in (select path, coalesce(line, -1), reason from _err)')
                 self.con.unregister("_err")
+            self.con.execute("insert or replace into models values (?, current_timestamp)", [model_id])
             for name in TABLES:  # articles last: an article is "done" only with all its rows
                 df = frames[name]
                 if len(df):
@@ -81,26 +83,34 @@ class Store:
             self.con.execute("rollback")
             raise
 
+    def models(self) -> list[str]:
+        """Model ids in the store, most recently used first."""
+        return [r[0] for r in self.con.execute("select model_id from models order by last_added desc").fetchall()]
+
     def counts(self) -> dict[str, int]:
         return {n: self.con.execute(f'select count(*) from "{n}"').fetchone()[0] for n in TABLES if n in self._ready}
 
     def query(self, name: str, *, since: str | None = None, until: str | None = None, actor: str | None = None,
-              topic: str | None = None, batch_rows: int = 50_000) -> Iterator[pd.DataFrame]:
-        """Stream a table, filtered by article date, actor code and topic id."""
+              topic: str | None = None, model_id: str | None = None, batch_rows: int = 50_000) -> Iterator[pd.DataFrame]:
+        """Stream a table, filtered by model, article date (its day), actor code and topic id."""
         if name not in self._ready:
             return
         cols = [r[0] for r in self.con.execute(f"select column_name from information_schema.columns where table_name = ? order by ordinal_position", [name]).fetchall()]
         where, params = [], []
+        if model_id and "model_id" in cols:
+            where.append("t.model_id = ?")
+            params.append(model_id)
         if since or until:
             if name == "errors":
                 where.append("false")
             else:
                 cond = "1=1"
+                # dates may carry a time (2024-03-01T10:00:00): compare the day
                 if since:
-                    cond += " and a.date >= ?"
+                    cond += " and substr(a.date, 1, 10) >= ?"
                     params.append(since)
                 if until:
-                    cond += " and a.date <= ?"
+                    cond += " and substr(a.date, 1, 10) <= ?"
                     params.append(until)
                 where.append(f"t.article_id in (select a.article_id from articles a where a.date <> '' and {cond})")
         if actor:

@@ -12,7 +12,7 @@ from hypothesis import given, settings as hsettings, strategies as st
 
 from conftest import MODEL, SEED, run_cli
 from pipeline.ingestion import build_article
-from pipeline.ingestion.layout import _BULLET
+from pipeline.ingestion.layout import _ATX, _BOLD, _BULLET
 from pipeline.ingestion.reading import normalise
 
 
@@ -126,6 +126,12 @@ def test_property_ingestion_blocks_cover_text(text):
         m = _BULLET.match(line)
         if m:
             syntax |= set(range(pos, pos + m.end()))
+        h = _ATX.match(line.strip()) or _BOLD.match(line.strip())
+        if h:  # "## " and "**" are markup around the heading text
+            lead = len(line) - len(line.lstrip())
+            inner = h.group(2).strip()
+            k = line.strip().find(inner) if inner else len(line.strip())
+            syntax |= set(range(pos, pos + lead + k)) | set(range(pos + lead + k + len(inner), pos + len(line)))
         pos += len(line) + 1
     for i, ch in enumerate(a.text):
         if not ch.isspace() and i not in syntax:

@@ -12,7 +12,7 @@ def _m(code, start):
 
 def test_main_pair_is_two_most_mentioned_sorted():
     ms = [[_m("USA", 0), _m("RUS", 5)], [_m("RUS", 10)], [_m("CHN", 20)], [_m("USA", 30)], [_m("RUS", 40)]]
-    assert main_pair(ms) == ("RUS", "USA")
+    assert main_pair(ms) == ("RUS", "USA")  # RUS 3 mentions, USA 2
     assert main_pair([[_m("USA", 0)]]) is None
 
 
@@ -41,3 +41,11 @@ def test_topic_summary_counts_and_evidence():
 
 def test_net_stance_band():
     assert net_stance(0.1, 0.15) == "neutral" and net_stance(-0.2, 0.15) == "divergence"
+
+
+def test_third_actor_pairs_with_the_most_mentioned_actor():
+    ms = [[_m("USA", i)] for i in range(5)] + [[_m("RUS", 10)], [_m("RUS", 11)]]
+    ctx = main_pair(ms)
+    assert ctx == ("USA", "RUS")  # most-mentioned first
+    assert sentence_pairs(["CHN"], ctx) == [("CHN", "USA", "context")]
+    assert sentence_pairs([], ctx) == [("RUS", "USA", "context")]

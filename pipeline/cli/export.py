@@ -17,6 +17,9 @@ def export_store(store_path: Path, out: Path, fmt: str = "csv", **filters) -> di
     from pipeline.store import TABLES, Store
 
     store = Store(store_path)
+    if not filters.get("model_id"):
+        models = store.models()
+        filters["model_id"] = models[0] if models else None
     outputs = OutputSet(out, TABLES, fmt)
     try:
         for name in TABLES:
@@ -40,6 +43,7 @@ def export_cmd(
     until: Optional[str] = typer.Option(None, "--until", help="Only articles dated on or before (YYYY-MM-DD)."),
     actor: Optional[str] = typer.Option(None, "--actor", help="Only rows involving this actor code (e.g. RUS)."),
     topic: Optional[str] = typer.Option(None, "--topic", help="Only rows on this topic id (e.g. arms_control)."),
+    model_id: Optional[str] = typer.Option(None, "--model-id", help="Rows of this model (default: the model used last)."),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """Write the same tables as `stance run` from the store, filtered."""
@@ -53,5 +57,10 @@ def export_cmd(
                 date.fromisoformat(value)
             except ValueError:
                 raise fail(f"{flag} {value!r} is not an ISO date (YYYY-MM-DD)")
-    counts = export_store(store, out, fmt, since=since, until=until, actor=actor, topic=topic)
+    import duckdb
+
+    try:
+        counts = export_store(store, out, fmt, since=since, until=until, actor=actor, topic=topic, model_id=model_id)
+    except duckdb.Error as exc:
+        raise fail(f"{store}: not a readable stance store ({str(exc).splitlines()[0]})")
     info(", ".join(f"{k}: {v}" for k, v in counts.items()) + f" -> {out}", quiet)

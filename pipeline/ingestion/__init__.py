@@ -19,9 +19,9 @@ from pipeline.contracts import Article, ErrorEntry
 from pipeline.ingestion.discover import discover, format_of
 from pipeline.ingestion.html import html_to_text
 from pipeline.ingestion.layout import LayoutSettings, parse_layout
-from pipeline.ingestion.reading import InputError, content_hash, decode, normalise, sniff_binary
+from pipeline.ingestion.reading import InputError, content_hash, decode, normalise, sniff_binary, sniff_encoding
 
-__all__ = ["ingest", "build_article", "discover", "Item"]
+__all__ = ["ingest", "build_article", "discover", "unique_articles", "Item"]
 
 Item = Article | ErrorEntry
 _META = ("id", "title", "date", "source", "url")
@@ -77,6 +77,10 @@ def build_article(
     )
     blocks, tables, lay_warns = parse_layout(text, has_title=has_title, settings=lay)
     warns.extend(lay_warns)
+    limit = int(settings.get("ingest", "max_block_chars", 200_000))
+    longest = max((b.end - b.start for b in blocks if b.kind != "table"), default=0)  # table rows are segmented one by one
+    if longest > limit:
+        raise InputError(f"a paragraph of {longest:,} characters (limit {limit:,}, see [ingest] max_block_chars)")
     if not title and blocks and blocks[0].kind == "title":
         title = blocks[0].text
     date, w = _iso_date(meta.get("date"))
@@ -144,9 +148,14 @@ def _jsonl(path: Path, settings: Settings) -> Iterator[Item]:
                     rec = json.loads(text)
                 except json.JSONDecodeError as exc:
                     raise InputError(f"malformed JSON: {exc.msg} at column {exc.colno}") from None
-                yield _from_record(rec, path=str(path), line=lineno, settings=settings, warnings=[warn] if warn else [])
+                except (ValueError, RecursionError) as exc:  # e.g. a 5,000-digit number
+                    raise InputError(f"malformed JSON: {exc}") from None
+                item = _from_record(rec, path=str(path), line=lineno, settings=settings, warnings=[warn] if warn else [])
             except InputError as exc:
-                yield ErrorEntry(str(path), str(exc), line=lineno)
+                item = ErrorEntry(str(path), str(exc), line=lineno)
+            except Exception as exc:  # never let one record stop the batch
+                item = ErrorEntry(str(path), f"unexpected {type(exc).__name__}: {exc}", line=lineno)
+            yield item
 
 
 def _csv(path: Path, settings: Settings) -> Iterator[Item]:
@@ -160,11 +169,7 @@ def _csv(path: Path, settings: Settings) -> Iterator[Item]:
     if sniff_binary(head):
         yield ErrorEntry(str(path), "binary file (NUL or control bytes), not CSV")
         return
-    try:
-        head.decode("utf-8")
-        encoding, warn = "utf-8-sig", None
-    except UnicodeDecodeError:
-        encoding, warn = "cp1252", "not valid UTF-8; decoded as cp1252"
+    encoding, warn = sniff_encoding(path, settings.get("ingest", "fallback_encoding", "cp1252"))
     with open(path, encoding=encoding, errors="replace", newline="") as fh:
         reader = csv.DictReader(fh)
         try:
@@ -175,22 +180,28 @@ def _csv(path: Path, settings: Settings) -> Iterator[Item]:
         if "text" not in fields:
             yield ErrorEntry(str(path), f"no 'text' column (columns: {', '.join(fields)[:200]})")
             return
-        row_no = 1
+        last_line = -1
         while True:
+            start_line = reader.line_num + 1  # the file line where this record starts
             try:
                 row = next(reader)
             except StopIteration:
                 break
             except csv.Error as exc:
-                yield ErrorEntry(str(path), f"malformed CSV: {exc}", line=reader.line_num)
-                break
-            row_no += 1
+                yield ErrorEntry(str(path), f"malformed CSV record: {exc}", line=start_line)
+                if reader.line_num == last_line:  # no progress: stop rather than loop
+                    break
+                last_line = reader.line_num
+                continue
             try:
                 if None in row:
                     raise InputError(f"row has {len(fields) + len(row[None])} cells, header has {len(fields)}")
-                yield _from_record(row, path=str(path), line=row_no, settings=settings, warnings=[warn] if warn else [])
+                item = _from_record(row, path=str(path), line=start_line, settings=settings, warnings=[warn] if warn else [])
             except InputError as exc:
-                yield ErrorEntry(str(path), str(exc), line=row_no)
+                item = ErrorEntry(str(path), str(exc), line=start_line)
+            except Exception as exc:
+                item = ErrorEntry(str(path), f"unexpected {type(exc).__name__}: {exc}", line=start_line)
+            yield item
 
 
 def _single(path: Path, fmt: str, settings: Settings) -> Item:
@@ -207,6 +218,10 @@ def _single(path: Path, fmt: str, settings: Settings) -> Item:
         return ErrorEntry(str(path), str(exc))
     except OSError as exc:
         return ErrorEntry(str(path), f"cannot read: {exc.strerror or exc}")
+    except (ValueError, RecursionError) as exc:  # e.g. HTML nested too deeply
+        return ErrorEntry(str(path), f"cannot parse: {exc}")
+    except Exception as exc:  # never let one file stop the batch
+        return ErrorEntry(str(path), f"unexpected {type(exc).__name__}: {exc}")
 
 
 def ingest(paths: Iterable[str | os.PathLike], settings: Settings | None = None) -> Iterator[Item]:
@@ -230,3 +245,22 @@ def ingest(paths: Iterable[str | os.PathLike], settings: Settings | None = None)
                 yield _single(found, fmt, settings)
         except OSError as exc:
             yield ErrorEntry(str(found), f"cannot read: {exc.strerror or exc}")
+
+
+def unique_articles(items: Iterable[Item]) -> Iterator[Item]:
+    """Let each article id through once per run: a repeat with the same text is skipped
+    with a warning, a repeat with other text is an error (ids must identify articles)."""
+    seen: dict[str, str] = {}
+    for it in items:
+        if isinstance(it, Article):
+            first = seen.get(it.id)
+            if first is not None:
+                if first == it.content_hash:
+                    yield ErrorEntry(it.path, f"duplicate of an earlier article with id {it.id!r}; skipped",
+                                     line=it.line, article_id=it.id, severity="warning")
+                else:
+                    yield ErrorEntry(it.path, f"article id {it.id!r} already used by an earlier article with other text; skipped",
+                                     line=it.line, article_id=it.id)
+                continue
+            seen[it.id] = it.content_hash
+        yield it

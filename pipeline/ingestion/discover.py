@@ -39,6 +39,24 @@ def _walk(folder: Path) -> Iterator[Path | ErrorEntry]:
 
 
 def discover(paths: list[str | os.PathLike]) -> Iterator[Path | ErrorEntry]:
+    """Yield input files in a stable order, each real file once, or an error entry for
+    what cannot be used (see :func:`_discover`)."""
+    seen: set[tuple[int, int]] = set()
+    for found in _discover(paths):
+        if isinstance(found, Path):
+            try:
+                st = found.stat()
+                key = (st.st_dev, st.st_ino)
+            except OSError:
+                key = None
+            if key is not None:
+                if key in seen:
+                    continue  # the same file named twice (path and glob, or a symlink)
+                seen.add(key)
+        yield found
+
+
+def _discover(paths: list[str | os.PathLike]) -> Iterator[Path | ErrorEntry]:
     """Yield input files in a stable order, or an error entry for what cannot be used.
 
     A folder is walked recursively (hidden entries skipped, each real directory visited
@@ -51,7 +69,7 @@ def discover(paths: list[str | os.PathLike]) -> Iterator[Path | ErrorEntry]:
             if not matches:
                 yield ErrorEntry(s, "pattern matched no file", stage="discover")
             for m in matches:
-                yield from discover([m])
+                yield from _discover([m])
             continue
         p = Path(s)
         if p.is_dir():

@@ -15,6 +15,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 _DROP = "script, style, noscript, template, nav, header, footer, aside, form, iframe, svg, button"
 _BLOCKS = {"h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "table", "blockquote", "pre", "dd", "dt", "figcaption"}
+_CONTAINERS = {"div", "section", "article", "main", "ul", "ol", "dl", "figure", "body", "center", "details", "summary", "address"}
 _WS = re.compile(r"\s+")
 
 
@@ -61,37 +62,58 @@ def html_to_text(html: str) -> tuple[str | None, str]:
     if h1 is not None and _clean(h1.text()):
         title = _clean(h1.text())
     lines: list[str] = []
+    buf: list[str] = []
 
-    def walk(node, in_table: bool = False) -> None:
-        for child in node.iter(include_text=False):
+    def flush() -> None:
+        t = _clean(" ".join(buf))
+        buf.clear()
+        if t:
+            lines.extend(["", t, ""])
+
+    def walk(node, depth: int = 0) -> None:
+        if depth > 400:
+            raise ValueError("HTML nested more than 400 levels deep")
+        for child in node.iter(include_text=True):
             tag = child.tag
-            if tag == "table":
-                if not in_table:
-                    lines.extend([""] + _table_lines(child) + [""])
+            if tag == "-text":  # text directly inside a container: part of a paragraph
+                buf.append(child.text(deep=False))
                 continue
+            if tag == "br":
+                flush()
+                continue
+            if tag == "table":
+                flush()
+                lines.extend([""] + _table_lines(child) + [""])
+                continue
+            inner = {g.tag for g in child.traverse(include_text=False)} - {tag}
             if tag in _BLOCKS:
+                flush()
                 if tag == "h1" and _clean(child.text()) == title:
                     continue
                 # a block that holds other blocks (blockquote > p, li > ul): descend;
                 # a list item that only wraps a paragraph stays one bullet
-                inner = {g.tag for g in child.traverse(include_text=False)} - {tag}
-                nested = {"li", "table"} if tag == "li" else _BLOCKS
+                nested = {"li", "table"} if tag == "li" else _BLOCKS | _CONTAINERS
                 if inner & nested:
-                    walk(child)
+                    walk(child, depth + 1)
                     continue
                 t = _clean(child.text(separator=" "))
                 if not t:
                     continue
                 if tag == "li":
-                    lines.extend(["- " + t])
+                    lines.append("- " + t)
                 elif tag.startswith("h"):
                     lines.extend(["", t.rstrip(".:"), ""])
                 else:
                     lines.extend(["", t, ""])
-            else:
-                walk(child)
+            elif tag in _CONTAINERS or inner & (_BLOCKS | _CONTAINERS | {"table"}):
+                flush()
+                walk(child, depth + 1)
+                flush()
+            else:  # inline element (a, span, b, em ...): its text joins the paragraph
+                buf.append(child.text(separator=" "))
 
     walk(root)
+    flush()
     if not any(l.strip() for l in lines):
         text = _clean(root.text(separator=" "))
         return title, text

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from pipeline.contracts import Block, Table, TableRow
 
+_ATX = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")  # markdown "## Heading"
+_BOLD = re.compile(r"^(\*\*|__)(?=\S)(.+?)(?<=\S)\1$")  # a line that is all bold: "**Reactions**"
 _BULLET = re.compile(r"^(\s*)(?:[-*•‣◦▪]|\d{1,3}[.)])\s+(?=\S)")
 _SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _LABEL = re.compile(r"^([^:.!?]{1,80}?):\s+(?=\S)")
@@ -69,15 +71,21 @@ def _is_table_start(lines: list[_Line], i: int) -> bool:
     return (
         "|" in lines[i].text
         and i + 1 < len(lines)
-        and "|" in lines[i + 1].text + "|"
+        and "|" in lines[i + 1].text  # a bare "---" line is a rule, not a table separator
         and bool(_SEPARATOR.match(lines[i + 1].text))
         and "-" in lines[i + 1].text
     )
 
 
+_OPEN_END = {"a", "an", "the", "to", "of", "by", "and", "or", "in", "on", "at", "for", "with", "from", "as",
+             "that", "which", "who", "its", "their", "his", "her", "was", "were", "is", "are", "be", "has", "have", "said"}
+
+
 def _headingish(line: _Line, settings: LayoutSettings) -> bool:
     t = line.text
     if not t or _FINAL.search(t) or _BULLET.match(t) or "|" in t:
+        return False
+    if t.rsplit(None, 1)[-1] in _OPEN_END:  # "... the provision for loan losses jumped to": a wrapped line
         return False
     if not (t[0].isupper() or t[0].isdigit() or t[0] in "\"“‘'"):
         return False
@@ -110,6 +118,11 @@ def parse_layout(
     warnings: list[str] = []
     section = ""
     i, n = 0, len(lines)
+    # hard-wrapped wire copy (many lines continue in lower case on the next line): there a
+    # heading must be followed by a blank line, or every wrapped line before a name would be one
+    nonblank = [k for k in range(n) if not lines[k].blank]
+    wraps = sum(1 for k in nonblank if k + 1 < n and lines[k + 1].text[:1].islower() and not _SENTENCE_END.search(lines[k].text))
+    hard_wrapped = len(nonblank) >= 5 and wraps / len(nonblank) >= 0.15
 
     def starts_block(j: int) -> bool:
         return (
@@ -156,8 +169,25 @@ def parse_layout(
             blocks.append(Block("bullet", body, start, end, section, label=lm.group(1).strip() if lm else None))
             i = j
             continue
+        # -- markdown headings ("# Title", "## Section", "**Section**") ----------------
+        m = _ATX.match(line.text) or _BOLD.match(line.text)
+        if m and m.group(2).strip():
+            inner = m.group(2).strip()
+            start = line.start + line.text.index(inner)
+            end = start + len(inner)
+            if first and not has_title and (m.group(1).startswith("#") and len(m.group(1)) == 1):
+                blocks.append(Block("title", inner, start, end, ""))
+            else:
+                section = inner
+                blocks.append(Block("heading", inner, start, end, section))
+            i += 1
+            continue
         # -- title and headings ---------------------------------------------------
-        standalone = nxt is None or nxt.blank or not (nxt.text[:1].islower())
+        # a heading stands alone: what follows is a blank line, a new block or a capitalised
+        # line; a next line in lower case or starting with a digit continues wrapped prose
+        standalone = nxt is None or nxt.blank or starts_block(i + 1) or not (nxt.text[:1].islower() or nxt.text[:1].isdigit())
+        if hard_wrapped and not (nxt is None or nxt.blank):
+            standalone = False
         if standalone and _headingish(line, settings):
             if first and has_title:
                 blocks.append(Block("title", line.text, line.start, line.end, ""))

@@ -8,6 +8,7 @@ import re
 import unicodedata
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class InputError(ValueError):
@@ -53,8 +54,30 @@ def normalise(text: str) -> str:
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
     text = unicodedata.normalize("NFC", text)
-    # same length, so offsets computed after this step stay valid
-    return _CONTROL.sub(" ", text)
+    # same length, so offsets computed after this step stay valid; lone surrogates (text
+    # cut in the middle of an emoji) cannot be encoded and become U+FFFD
+    return _SURROGATE.sub("\ufffd", _CONTROL.sub(" ", text))
+
+
+def sniff_encoding(path, fallback: str = "cp1252", block: int = 1 << 20) -> tuple[str, str | None]:
+    """Choose the encoding of a whole file: UTF-8 if every byte decodes, else ``fallback``.
+
+    Reads the file once in blocks with an incremental decoder (memory stays small).
+    """
+    import codecs
+
+    dec = codecs.getincrementaldecoder("utf-8")("strict")
+    offset = 0
+    with open(path, "rb") as fh:
+        while True:
+            data = fh.read(block)
+            try:
+                dec.decode(data, final=not data)
+            except UnicodeDecodeError as exc:
+                return fallback, f"not valid UTF-8 (first bad byte at offset {offset + exc.start}); decoded as {fallback}"
+            if not data:
+                return "utf-8-sig", None
+            offset += len(data)
 
 
 def content_hash(text: str) -> str:
