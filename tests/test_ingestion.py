@@ -194,3 +194,12 @@ def test_build_article_offsets_with_title():
     for b in a.blocks:
         assert a.text[b.start:b.end] == b.text
     assert a.blocks[0].kind == "title"
+
+
+def test_documentation_files_in_folders_are_skipped_with_a_warning(tmp_path, settings):
+    (tmp_path / "PROVENANCE.md").write_text("| file | what |\n|---|---|\n| a | b |\n", encoding="utf-8")
+    (tmp_path / "a.txt").write_text("Moscow and Washington agreed.", encoding="utf-8")
+    arts, errs = _items([tmp_path], settings)
+    assert len(arts) == 1 and errs[0].severity == "warning" and "documentation file" in errs[0].reason
+    arts, errs = _items([tmp_path / "PROVENANCE.md"], settings)  # named explicitly: read
+    assert len(arts) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import os
 from pathlib import Path
@@ -15,6 +16,10 @@ SUFFIXES = {".txt": "text", ".md": "text", ".markdown": "text", ".html": "html",
 def format_of(path: Path) -> str | None:
     """The input format a file's suffix selects, or None when unsupported."""
     return SUFFIXES.get(path.suffix.lower())
+
+
+#: Files inside a folder that document the folder rather than being articles.
+DOC_FILES = ("README*", "PROVENANCE*", "LICENSE*", "LICENCE*", "CHANGELOG*")
 
 
 def _walk(folder: Path) -> Iterator[Path | ErrorEntry]:
@@ -32,7 +37,10 @@ def _walk(folder: Path) -> Iterator[Path | ErrorEntry]:
             if name.startswith("."):
                 continue
             p = Path(dirpath) / name
-            if format_of(p) is None:
+            if any(fnmatch.fnmatch(name.upper(), pat) for pat in DOC_FILES):
+                yield ErrorEntry(str(p), "documentation file (README, PROVENANCE, LICENSE …), not an article; skipped "
+                                 "(name it explicitly to read it)", stage="discover", severity="warning")
+            elif format_of(p) is None:
                 yield ErrorEntry(str(p), f"unsupported file type {p.suffix or '(none)'!r}; skipped", stage="discover", severity="warning")
             else:
                 yield p
