@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
+import numpy as np
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -38,6 +39,7 @@ class NewsSentenceFixes:
         self.split_after = set(split_after)
         self.starters = set(starters)
         self.number_abbrevs = set(number_abbrevs)
+        self._split_ids = None
 
     def __call__(self, doc: Doc) -> Doc:
         # only boundaries and abbreviation tokens need a look: no loop over every token
@@ -60,13 +62,17 @@ class NewsSentenceFixes:
             # a sentence does not start with a lower-case word ("he said" after a quote)
             elif tok.text[:1].islower() and tok.is_alpha:
                 tok.is_sent_start = False
-        text = doc.text
-        if any(a in text for a in self.split_after):
-            for tok in doc[:-1]:
-                if tok.text in self.split_after:
-                    nxt = doc[tok.i + 1]
-                    if nxt.text in self.starters and not nxt.is_sent_start:
-                        nxt.is_sent_start = True
+        # abbreviations that may end a sentence ("... the U.S. The Kremlin"): find them with
+        # one array lookup rather than a loop over every token
+        if self._split_ids is None:
+            from spacy.strings import hash_string
+
+            self._split_ids = np.array([hash_string(a) for a in self.split_after], dtype=np.uint64)
+        orth = doc.to_array("ORTH")
+        for i in np.nonzero(np.isin(orth[:-1], self._split_ids))[0].tolist():
+            nxt = doc[i + 1]
+            if nxt.text in self.starters and not nxt.is_sent_start:
+                nxt.is_sent_start = True
         return doc
 
 
