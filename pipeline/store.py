@@ -135,9 +135,10 @@ class Store:
                 params.append(topic)
         order = {"errors": "path, line"}.get(name, "article_id")
         sql = f'select * from "{name}" t' + (" where " + " and ".join(where) if where else "") + f" order by {order}"
-        result = self.con.execute(sql, params)
-        # DuckDB >= 1.4 names it to_arrow_reader; older releases fetch_record_batch
-        reader = result.to_arrow_reader(batch_rows) if hasattr(result, "to_arrow_reader") else result.fetch_record_batch(batch_rows)
+        rel = self.con.sql(sql, params=params)
+        # a relation streams Arrow batches without an extra copy; DuckDB >= 1.4 names the
+        # method to_arrow_reader, older releases record_batch
+        reader = rel.to_arrow_reader(batch_rows) if hasattr(rel, "to_arrow_reader") else rel.record_batch(batch_rows)
         for batch in reader:
             df = batch.to_pandas()
             if name in _NEEDS_MODEL and "model_id" in df.columns:
