@@ -125,3 +125,16 @@ def test_loading_refuses_tampered_file(tiny_model, tmp_path):
 def test_missing_model_folder(tmp_path):
     with pytest.raises(ModelError, match="no model.skops"):
         load_model(tmp_path)
+
+
+def test_cross_source_metrics_leave_each_source_out(tiny_model):
+    import pandas as pd
+
+    from pipeline.stance.model import cross_source_metrics, read_annotations
+
+    _, _, data = tiny_model
+    df = read_annotations([str(data)])
+    res = cross_source_metrics(df, load_lexicon(), C=1.0, seed=3, min_rows=20)
+    big = {s for s, n in df["source"].value_counts().items() if n >= 20}
+    assert set(res) == big | {"mean"}
+    assert all(0 <= v <= 1 for v in res.values())

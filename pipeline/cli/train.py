@@ -44,6 +44,7 @@ def train_cmd(
     test_size: float = typer.Option(0.2, help="Share of articles held out for evaluation."),
     compare: Optional[Path] = typer.Option(None, help="Previous model to compare with (default: the default model)."),
     keep_better: bool = typer.Option(False, "--keep-better", help="Replace the compared model with the new one if it scores at least as well."),
+    cross_source: bool = typer.Option(False, "--cross-source", help="Also report leave-one-source-out macro-F1 (one extra fit per source)."),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """Train the stance classifier; write model.skops + card.json + card.md."""
@@ -55,7 +56,7 @@ def train_cmd(
         if not c.is_file():
             raise fail(f"{c}: no such file")
     try:
-        result = train([str(c) for c in csvs], name=out.name, seed=seed, test_size=test_size)
+        result = train([str(c) for c in csvs], name=out.name, seed=seed, test_size=test_size, cross_source=cross_source)
     except ValueError as exc:
         raise fail(str(exc))
     previous = compare if compare is not None else resolve_model(None)
@@ -71,6 +72,8 @@ def train_cmd(
     info(f"cross-validated macro-F1 (training part): {card['metrics']['cross_validated']['best']['macro_f1']:.3f}", quiet)
     info(f"held-out ({card['data']['heldout_rows']} sentences, never seen in training):", quiet)
     info(format_table(card["metrics"]["heldout"]), quiet)
+    if card["metrics"].get("cross_source"):
+        info(f"leave-one-source-out macro-F1: {card['metrics']['cross_source']}", quiet)
     if cmp is not None:
         if "error" in cmp:
             info(f"comparison with {previous}: {cmp['error']}", quiet)
