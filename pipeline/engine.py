@@ -84,11 +84,10 @@ def _process_chunk(items: list, res: Resources) -> Tables:
     try:
         segs = segment(articles, res.nlp, batch_size=int(s.get("segment", "batch_size", 256)))
         preds_flat = res.model.predict([sent.text for seg in segs for sent in seg.sentences])
-    except Exception:
+    except Exception as exc:
         if len(articles) == 1:
             art = articles[0]
-            exc_type, exc, _ = __import__("sys").exc_info()
-            out.errors.append(error_row(ErrorEntry(art.path, f"{exc_type.__name__}: {exc}", stage="process", line=art.line, article_id=art.id)))
+            out.errors.append(error_row(ErrorEntry(art.path, f"{type(exc).__name__}: {exc}", stage="process", line=art.line, article_id=art.id)))
             return out
         # one bad article must not take its chunk with it: redo the chunk one by one
         for art in articles:

@@ -20,7 +20,7 @@ from pipeline.export import OutputSet, PartitionedOutputSet, atomic_write_text
 from pipeline.ingestion import ingest, unique_articles
 from pipeline.segmentation import iter_chunks
 
-OUTPUT_TABLES = ("articles", "sentences", "records", "topics", "tables", "check", "errors")
+OUTPUT_TABLES = Tables.NAMES
 
 
 @dataclass

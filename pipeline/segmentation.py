@@ -117,7 +117,7 @@ def build_segmenter(settings: Settings | None = None, base: str | None = None) -
         nlp = spacy.blank("en")
     for abbr in read_abbreviations(settings.path("segment", "abbreviations")):
         nlp.tokenizer.add_special_case(abbr, [{"ORTH": abbr}])
-        if abbr[0].isupper() and abbr.isalpha() is False and abbr.upper() != abbr:
+        if abbr[0].isupper() and abbr.upper() != abbr:  # "GEN." in all-caps headlines
             nlp.tokenizer.add_special_case(abbr.upper(), [{"ORTH": abbr.upper()}])
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("news_sentence_fixes")

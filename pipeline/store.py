@@ -17,6 +17,7 @@ import pandas as pd
 from pipeline.contracts import Tables
 from pipeline.schemas import frame
 
+# the run's tables, articles last: an article counts as done only once all its rows are in
 TABLES = ("sentences", "records", "topics", "tables", "check", "errors", "articles")
 _NEEDS_MODEL = ("sentences", "topics", "tables", "check")  # tables whose rows do not carry model_id
 
