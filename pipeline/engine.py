@@ -17,7 +17,7 @@ from typing import Iterable, Iterator
 from pipeline.checking import check_rows
 from pipeline.config import Settings, load_settings
 from pipeline.contracts import Article, ErrorEntry, Prediction, Tables
-from pipeline.recognition import add_recognisers, mentions
+from pipeline.recognition import add_recognisers
 from pipeline.records import (apply_intro_context, attributed_positions, build_records, error_row, main_pair,
                               sentence_row, summarise_topics)
 from pipeline.segmentation import build_segmenter, segment
@@ -104,7 +104,7 @@ def _process_chunk(items: list, res: Resources) -> Tables:
         preds: list[Prediction] = preds_flat[pos : pos + n]
         pos += n
         try:
-            ms = [mentions(span, base) for span, base in zip(seg.spans, seg.bases)]
+            ms = seg.mentions
             preds = apply_intro_context(seg.sentences, preds, art)
             context = main_pair(ms, min_m) if use_context else None
             records = build_records(art, seg.sentences, ms, preds, model_id=res.model_id, context=context, no_topic=no_topic)

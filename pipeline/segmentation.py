@@ -20,10 +20,12 @@ from typing import Iterable, Sequence
 import numpy as np
 import spacy
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.attrs import IDX, ORTH, SENT_START
+from spacy.tokens import Doc
 
 from pipeline.config import Settings, load_settings
-from pipeline.contracts import Article, Sentence
+from pipeline.contracts import Article, Mention, Sentence
+from pipeline.recognition import doc_mentions
 
 _WHOLE = {"title", "heading"}
 _STARTERS_DEFAULT = [
@@ -42,11 +44,17 @@ class NewsSentenceFixes:
         self._split_ids = None
 
     def __call__(self, doc: Doc) -> Doc:
-        # only boundaries and abbreviation tokens need a look: no loop over every token
+        # only boundaries and abbreviation tokens need a look: one array read, no loop
+        # over every token
         n = len(doc)
         if n < 2:
             return doc
-        starts = [i for i in (doc.to_array("SENT_START") == 1).nonzero()[0].tolist() if i > 0]
+        if self._split_ids is None:
+            from spacy.strings import hash_string
+
+            self._split_ids = {hash_string(a) for a in self.split_after}
+        arr = doc.to_array([SENT_START, ORTH])
+        starts = (np.flatnonzero(arr[1:, 0] == 1) + 1).tolist()
         for i in starts:
             tok, prev = doc[i], doc[i - 1]
             # an opening quote the sentencizer left at the end of the previous sentence
@@ -62,17 +70,14 @@ class NewsSentenceFixes:
             # a sentence does not start with a lower-case word ("he said" after a quote)
             elif tok.text[:1].islower() and tok.is_alpha:
                 tok.is_sent_start = False
-        # abbreviations that may end a sentence ("... the U.S. The Kremlin"): find them with
-        # one array lookup rather than a loop over every token
-        if self._split_ids is None:
-            from spacy.strings import hash_string
-
-            self._split_ids = np.array([hash_string(a) for a in self.split_after], dtype=np.uint64)
-        orth = doc.to_array("ORTH")
-        for i in np.nonzero(np.isin(orth[:-1], self._split_ids))[0].tolist():
-            nxt = doc[i + 1]
-            if nxt.text in self.starters and not nxt.is_sent_start:
-                nxt.is_sent_start = True
+        # abbreviations that may end a sentence ("... the U.S. The Kremlin")
+        orth = arr[:-1, 1].tolist()
+        if not self._split_ids.isdisjoint(orth):
+            for i, o in enumerate(orth):
+                if o in self._split_ids:
+                    nxt = doc[i + 1]
+                    if nxt.text in self.starters and not nxt.is_sent_start:
+                        nxt.is_sent_start = True
         return doc
 
 
@@ -126,67 +131,80 @@ def build_segmenter(settings: Settings | None = None, base: str | None = None) -
 
 @dataclass
 class Segmented:
-    """An article with its sentences and, for each, the spaCy span it came from."""
+    """An article with its sentences and, for each, the actor and topic mentions in it."""
 
     article: Article
     sentences: list[Sentence] = field(default_factory=list)
-    spans: list[Span] = field(default_factory=list)
-    bases: list[int] = field(default_factory=list)  # offset of each span's Doc in the article text
+    mentions: list[list[Mention]] = field(default_factory=list)
 
 
-def _trimmed(span: Span) -> tuple[int, int]:
-    text = span.text
-    lead = len(text) - len(text.lstrip())
-    return span.start_char + lead, span.start_char + len(text.rstrip())
+def _bounds(doc: Doc, n_chars: int, whole: bool) -> list[tuple[int, int]]:
+    """Character ranges of a Doc's sentences (the whole Doc for titles, headings and rows),
+    read from token arrays rather than from Span objects (``doc.text`` and ``doc.sents``
+    build a Python object per token)."""
+    if whole or len(doc) < 2:
+        return [(0, n_chars)] if len(doc) else []
+    arr = doc.to_array([IDX, SENT_START])
+    starts = arr[1:, 0][arr[1:, 1] == 1].tolist()
+    return list(zip([0, *starts], starts + [n_chars]))
 
 
 def segment(articles: Sequence[Article], nlp: Language, *, batch_size: int = 256) -> list[Segmented]:
     """Split the blocks of a chunk of articles into sentences (one ``nlp.pipe`` call).
 
     Returns one :class:`Segmented` per article, in input order. For every sentence,
-    ``article.text[s.start:s.end] == s.text``.
+    ``article.text[s.start:s.end] == s.text``. Mentions found by the recognisers (if the
+    ``nlp`` has them) are attached per sentence, with article offsets.
     """
-    jobs: list[tuple[str, tuple[int, int, int | None]]] = []
+    jobs: list[tuple[str, tuple[int, int, int | None, str]]] = []
     for ai, art in enumerate(articles):
         for bi, block in enumerate(art.blocks):
             if block.kind == "table":
                 table = art.tables[block.table_index]
                 for row in table.rows:
-                    jobs.append((row.text, (ai, bi, row.index)))
+                    jobs.append((row.text, (ai, bi, row.index, row.text)))
             else:
-                jobs.append((block.text, (ai, bi, None)))
+                jobs.append((block.text, (ai, bi, None, block.text)))
     out = [Segmented(a) for a in articles]
-    counters = [0] * len(articles)
-    for doc, (ai, bi, ri) in nlp.pipe(jobs, as_tuples=True, batch_size=batch_size):
+    for doc, (ai, bi, ri, text) in nlp.pipe(jobs, as_tuples=True, batch_size=batch_size):
         art = articles[ai]
         block = art.blocks[bi]
+        seg = out[ai]
         if ri is not None:
-            row = art.tables[block.table_index].rows[ri]
-            pieces, base = [doc[:]], row.start
+            base = art.tables[block.table_index].rows[ri].start
         else:
             base = block.start
-            pieces = [doc[:]] if block.kind in _WHOLE else list(doc.sents)
-        for span in pieces:
-            s, e = _trimmed(span)
-            if s >= e:
+        found = doc_mentions(doc, base, text)
+        k = 0  # found is sorted by start: walk it along the sentences
+        for s, e in _bounds(doc, len(text), ri is not None or block.kind in _WHOLE):
+            piece = text[s:e]
+            stripped = piece.strip()
+            if not stripped:
                 continue
-            sent = Sentence(
+            lo = base + s + (len(piece) - len(piece.lstrip()))
+            hi = lo + len(stripped)
+            while k < len(found) and found[k].start < base + s:
+                k += 1
+            j = k
+            ms = []
+            while j < len(found) and found[j].start < base + e:
+                if found[j].end <= base + e:
+                    ms.append(found[j])
+                j += 1
+            seg.sentences.append(Sentence(
                 article_id=art.id,
-                index=counters[ai],
+                index=len(seg.sentences),
                 block_kind=block.kind,
                 section=block.section,
-                start=base + s,
-                end=base + e,
-                text=art.text[base + s : base + e],
+                start=lo,
+                end=hi,
+                text=stripped,
                 block_index=bi,
                 label=block.label,
                 table_index=block.table_index,
                 row_index=ri,
-            )
-            counters[ai] += 1
-            out[ai].sentences.append(sent)
-            out[ai].spans.append(span)
-            out[ai].bases.append(base)
+            ))
+            seg.mentions.append(ms)
     return out
 
 

@@ -18,7 +18,7 @@ from spacy.language import Language
 
 from pipeline.config import Settings, load_settings
 from pipeline.contracts import Article, Prediction, Table
-from pipeline.recognition import ACTOR_KEY, EXCLUDE, TOPIC_KEY
+from pipeline.recognition import ACTOR_KEY, EXCLUDE, TOPIC_KEY, doc_matches
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,7 @@ class TableLayout:
 
 
 def _first(doc, key: str) -> str | None:
-    spans = [s for s in doc.spans.get(key, []) if s.label_ != EXCLUDE] if key in doc.spans else []
-    return spans[0].label_ if spans else None
+    return next((label for label, _, _ in doc_matches(doc, key) if label != EXCLUDE), None)
 
 
 def read_layout(table: Table, nlp: Language, rules: list[HeaderRule]) -> TableLayout:

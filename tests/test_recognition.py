@@ -63,3 +63,42 @@ def test_mention_offsets(nlp):
 )
 def test_seed_table_topics_map_to_taxonomy(nlp, cell, topic):
     assert topic in _found(nlp, cell, "topic")
+
+
+def test_vocab_matcher_equals_two_span_rulers(settings, seed_article):
+    """The one-pass matcher finds exactly the spans that two SpanRulers (first-longest
+    filter) find, on the seed article and on overlapping, nested and excluded aliases."""
+    import spacy
+
+    from pipeline.recognition import ACTOR_KEY, TOPIC_KEY, actor_patterns, add_recognisers, topic_patterns
+
+    ours = add_recognisers(spacy.blank("en"), settings, set_spans=True)
+    ref = spacy.blank("en")
+    longest = {"@misc": "spacy.first_longest_spans_filter.v1"}
+    for key, attr, pats in ((ACTOR_KEY, "ORTH", actor_patterns(settings)), (TOPIC_KEY, "LOWER", topic_patterns(settings))):
+        ruler = ref.add_pipe("span_ruler", name=key, config={"spans_key": key, "phrase_matcher_attr": attr,
+                                                              "spans_filter": longest, "validate": False})
+        ruler.add_patterns(pats)
+    texts = [b.text for b in seed_article.blocks] + [
+        "The Washington Post said the United States Department of State and the Russian Federation met.",
+        "U.S. President Joe Biden and Russian President Vladimir Putin discussed arms control and New START.",
+        "NATO, the EU, the UN Security Council and the Kremlin; cyber security and cybersecurity talks.",
+    ]
+    n = 0
+    for text in texts:
+        a, b = ours(text), ref(text)
+        for key in (ACTOR_KEY, TOPIC_KEY):
+            got = [(s.start, s.end, s.label_) for s in a.spans[key]]
+            assert got == [(s.start, s.end, s.label_) for s in b.spans[key]], text
+            n += len(got)
+    assert n > 20
+
+
+def test_doc_mentions_offsets_point_at_the_text(nlp):
+    from pipeline.recognition import doc_mentions
+
+    text = "Talks between Washington and Moscow on arms control stalled."
+    ms = doc_mentions(nlp(text), 100, text)
+    assert [(m.kind, m.code) for m in ms] == [("topic", "diplomacy"), ("actor", "USA"), ("actor", "RUS"), ("topic", "arms_control")]
+    for m in ms:
+        assert text[m.start - 100 : m.end - 100] == m.text
