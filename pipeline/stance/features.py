@@ -14,7 +14,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from pipeline.labels import CONVERGENCE, DIVERGENCE
-from pipeline.stance.lexicon import Lexicon, tokenize
+from pipeline.stance.lexicon import Lexicon
 
 _WS = re.compile(r"\s+")
 
@@ -28,8 +28,11 @@ _COUNT_COLUMNS = [i for i, n in enumerate(CUE_FEATURE_NAMES) if not n.endswith("
 
 
 def clean_text(text: str) -> str:
-    """Collapse whitespace and unify quotes (the classifier's view of a sentence)."""
-    return _WS.sub(" ", str(text)).replace("’", "'").replace("‘", "'").strip()
+    """Collapse whitespace and unify quotes (the classifier's view of a sentence).
+
+    ``str.split()`` splits on exactly the characters ``re``'s ``\\s`` matches (checked over
+    all of Unicode in the tests), and is several times faster than ``re.sub``."""
+    return " ".join(str(text).split()).replace("’", "'").replace("‘", "'")
 
 
 _SHARED: dict[tuple, Lexicon] = {}
@@ -40,8 +43,9 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 def stem_text(text: str) -> str:
     """Words cut to their first five letters: a cheap, language-agnostic stemmer that lets
-    "sanctioned" / "sanctions" or "cooperation" / "cooperate" share features."""
-    return " ".join(w[:5] for w in _WORD.findall(clean_text(text).lower()))
+    "sanctioned" / "sanctions" or "cooperation" / "cooperate" share features.
+    (Whitespace and quotes do not touch ``[a-z0-9]+`` words, so no ``clean_text`` first.)"""
+    return " ".join([w[:5] for w in _WORD.findall(str(text).lower())])
 
 
 class _LexiconMixin:
@@ -92,18 +96,22 @@ class CueFeatures(_LexiconMixin, TransformerMixin, BaseEstimator):
         rows = []
         for text in X:
             cues = lex.match(clean_text(text))
-            f = dict.fromkeys(CUE_FEATURE_NAMES, 0.0)
+            # conv_main, div_main, conv_sub, div_sub, conv_negated, div_negated,
+            # conv_weight, div_weight, net_weight, has_cue, no_cue
+            f = [0.0] * len(CUE_FEATURE_NAMES)
             for c in cues:
-                d = "conv" if c.effective == CONVERGENCE else "div"
-                f[f"{d}_{'sub' if c.subordinate else 'main'}"] += 1
+                d = 0 if c.effective == CONVERGENCE else 1
+                if c.subordinate:
+                    f[2 + d] += 1
+                else:
+                    f[d] += 1
+                    f[6 + d] += c.weight
                 if c.negated:
-                    f[f"{d}_negated"] += 1
-                if not c.subordinate:
-                    f[f"{d}_weight"] += c.weight
-            f["net_weight"] = f["conv_weight"] - f["div_weight"]
-            f["has_cue"] = float(bool(cues))
-            f["no_cue"] = float(not cues)
-            rows.append(list(f.values()))
+                    f[4 + d] += 1
+            f[8] = f[6] - f[7]
+            f[9] = float(bool(cues))
+            f[10] = float(not cues)
+            rows.append(f)
         arr = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(CUE_FEATURE_NAMES))
         arr[:, _COUNT_COLUMNS] = np.log1p(arr[:, _COUNT_COLUMNS])
         return sparse.csr_matrix(arr)
@@ -131,19 +139,16 @@ class CueAbstraction(_LexiconMixin, TransformerMixin, BaseEstimator):
         lex = self._lexicon()
         out = []
         for text in X:
-            text = clean_text(text)
-            toks = tokenize(text)
-            cues = {c.start: c for c in lex.match(text)}
+            toks, cues = lex.analyse(clean_text(text))
+            if not cues:
+                out.append(" ".join(toks))
+                continue
             words, i = [], 0
-            while i < len(toks):
-                c = cues.get(i)
-                if c is None:
-                    words.append(toks[i])
-                    i += 1
-                    continue
+            for c in cues:
+                words.extend(toks[i : c.start])
                 tag = ("NEG_" if c.negated else "") + ("SUB_" if c.subordinate else "")
-                tag += "CONV" if c.direction == CONVERGENCE else "DIV"
-                words.append(tag)
-                i += len(tokenize(c.phrase)) or 1
+                words.append(tag + ("CONV" if c.direction == CONVERGENCE else "DIV"))
+                i = c.start + c.length
+            words.extend(toks[i:])
             out.append(" ".join(words))
         return out

@@ -20,6 +20,7 @@ from pipeline.labels import CONVERGENCE, DIVERGENCE, NEUTRAL
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-'’][a-z0-9]+)*|n't|[.,;:!?()\"“”]")
 _CLAUSE_BREAK = {".", ",", ";", ":", "!", "?", "(", ")", "\"", "“", "”", "but"}
+_SCOPE_KEEPERS = {"(", ")", "\"", "“", "”"}  # clause breaks that do not end a concessive clause
 _SUBORDINATORS = {"despite", "although", "though", "whereas", "notwithstanding"}
 _FLIP = {CONVERGENCE: DIVERGENCE, DIVERGENCE: CONVERGENCE}
 
@@ -38,6 +39,7 @@ class Cue:
     negated: bool
     subordinate: bool
     start: int  # token index
+    length: int = 1  # tokens
 
     @property
     def effective(self) -> str:
@@ -105,37 +107,44 @@ class Lexicon:
         Results are cached (bounded): the feature transformers and the explanation of a
         prediction ask for the same sentence several times.
         """
+        return self.analyse(text)[1]
+
+    def analyse(self, text: str) -> tuple[list[str], list[Cue]]:
+        """The tokens of ``text`` and its cues (cached, like :meth:`match`)."""
         cache = self.__dict__.setdefault("_cache", {})
         hit = cache.get(text)
         if hit is not None:
             return hit
         if len(cache) > 50_000:
             cache.clear()
-        cache[text] = out = self._match(text)
+        toks = tokenize(text)
+        cache[text] = out = (toks, self._match(toks))
         return out
 
-    def _match(self, text: str) -> list[Cue]:
-        toks = tokenize(text)
+    def _match(self, toks: list[str]) -> list[Cue]:
         out: list[Cue] = []
+        cue_index, neg_index, by_tokens = self._index, self._neg_index, self._by_tokens
         last_neg = -10**9
         in_sub = False
-        i = 0
-        while i < len(toks):
+        i, n = 0, len(toks)
+        while i < n:
             t = toks[i]
             if t in _CLAUSE_BREAK:
                 last_neg = -10**9
-                if t not in ("(", ")", "\"", "“", "”"):
+                if t not in _SCOPE_KEEPERS:
                     in_sub = False
                 i += 1
                 continue
-            if t in _SUBORDINATORS or (t == "even" and i + 1 < len(toks) and toks[i + 1] in ("though", "if")):
+            if t in _SUBORDINATORS or (t == "even" and i + 1 < n and toks[i + 1] in ("though", "if")):
                 in_sub = True
-            neg = self._match_at(toks, i, self._neg_index)
-            cue = self._match_at(toks, i, self._index)
+            # most tokens start neither a negator nor a cue: test membership before
+            # trying the (longest-first) candidate phrases
+            neg = self._match_at(toks, i, neg_index) if t in neg_index else None
+            cue = self._match_at(toks, i, cue_index) if t in cue_index else None
             if cue and (not neg or len(cue) >= len(neg)):
-                phrase, direction, weight = self._by_tokens[cue]
+                phrase, direction, weight = by_tokens[cue]
                 negated = 0 < i - last_neg <= self.window
-                out.append(Cue(phrase, direction, weight, negated, in_sub, i))
+                out.append(Cue(phrase, direction, weight, negated, in_sub, i, len(cue)))
                 i += len(cue)
                 continue
             if neg:

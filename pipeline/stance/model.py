@@ -13,7 +13,7 @@ import hashlib
 import json
 import platform
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
@@ -32,6 +32,7 @@ from pipeline.labels import LABELS
 from pipeline.stance.evaluate import majority_label, metrics
 from pipeline.stance.features import CueAbstraction, CueFeatures, clean_text, stem_text
 from pipeline.stance.lexicon import Lexicon
+from pipeline.stance.vectorize import CompiledPipeline
 
 MODEL_FILE = "model.skops"
 #: The only non-standard types a model file may contain; anything else is refused.
@@ -329,6 +330,13 @@ class LoadedModel:
     pipeline: Pipeline
     card: dict
     folder: Path
+    compiled: CompiledPipeline | None = field(default=None, repr=False)
+
+    def __post_init__(self):
+        # the same predictions, faster (see pipeline/stance/vectorize.py); None when the
+        # pipeline has a shape the compiled path does not know, and scikit-learn runs as is
+        if self.compiled is None:
+            self.compiled = CompiledPipeline.build(self.pipeline)
 
     @property
     def model_id(self) -> str:
@@ -343,7 +351,7 @@ class LoadedModel:
         """Batch prediction: one ``predict_proba`` call for all texts."""
         if not len(texts):
             return []
-        proba = self.pipeline.predict_proba(list(texts))
+        proba = (self.compiled or self.pipeline).predict_proba(list(texts))
         order = [list(self.pipeline.classes_).index(l) for l in LABELS]
         proba = proba[:, order]
         lex = self.lexicon
