@@ -10,6 +10,7 @@ row for that article; the rest of the chunk goes on.
 from __future__ import annotations
 
 import os
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -32,6 +33,8 @@ class Resources:
     rules: list
     settings: Settings
     warm: bool = False  # has a chunk been processed (outside a memory zone) yet?
+    zone: ExitStack | None = None  # the open spaCy memory zone, if any
+    zone_strings: int = 0  # size of the string store when that zone was opened
 
     @property
     def model_id(self) -> str:
@@ -54,16 +57,34 @@ def _article_row(a: Article, n_sent: int, n_rec: int, model_id: str) -> dict:
 
 def process_chunk(items: list, res: Resources) -> Tables:
     """Run segmentation, recognition, stance, records, tables and the check on a chunk."""
-    # spaCy's memory zone frees the strings and lexemes a chunk adds to the vocabulary, so
-    # a long run does not grow with every new word it meets (spaCy >= 3.8). The first
-    # chunk runs outside a zone: the common words it adds stay cached for good, and later
-    # chunks only re-create their rarer words.
-    if res.warm and hasattr(res.nlp, "memory_zone"):
-        with res.nlp.memory_zone():
-            return _process_chunk(items, res)
-    out = _process_chunk(items, res)
-    res.warm = True
-    return out
+    # spaCy's memory zone frees the strings and lexemes added to the vocabulary while it
+    # is open, so a long run does not grow with every new word it meets (spaCy >= 3.8).
+    # The first chunk runs outside a zone: the common words it adds stay cached for good.
+    # Later chunks share one zone until it has added `run.zone_max_strings` strings; then
+    # it is closed (freeing them) and a new one opens. No Doc outlives its chunk, so closing
+    # between chunks is safe; a zone per chunk would re-create the same rare words every
+    # 100 articles. Memory stays bounded either way.
+    if not res.warm or not hasattr(res.nlp, "memory_zone"):
+        out = _process_chunk(items, res)
+        res.warm = True
+        return out
+    strings = res.nlp.vocab.strings
+    if res.zone is None:
+        res.zone = ExitStack()
+        res.zone.enter_context(res.nlp.memory_zone())
+        res.zone_strings = len(strings)
+    try:
+        return _process_chunk(items, res)
+    finally:
+        if len(strings) - res.zone_strings >= int(res.settings.get("run", "zone_max_strings", 100_000)):
+            close_zone(res)
+
+
+def close_zone(res: Resources) -> None:
+    """Close the open memory zone (if any), freeing the strings added since it opened."""
+    if res.zone is not None:
+        zone, res.zone = res.zone, None
+        zone.close()
 
 
 def _process_chunk(items: list, res: Resources) -> Tables:

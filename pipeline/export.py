@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 from pathlib import Path
@@ -34,7 +33,10 @@ def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for col in out.columns:
         if out[col].dtype == object or str(out[col].dtype) in ("string", "str"):
-            out[col] = out[col].map(neutralise)
+            s = out[col]
+            risky = s.str.startswith(_FORMULA_START).fillna(False).astype(bool)
+            if risky.any():  # a vectorised test; only the few risky cells are rewritten
+                out[col] = s.where(~risky, "'" + s.astype(str))
     return out
 
 
@@ -47,9 +49,16 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 class TableWriter:
-    """Append validated chunks of one table to a partial file; commit renames it."""
+    """Append validated chunks of one table to a partial file; commit renames it.
 
-    def __init__(self, folder: Path, name: str, fmt: str = "csv", schema: str | None = None):
+    Row dicts are buffered and validated and written as one frame once ``buffer_rows`` rows
+    or ``buffer_writes`` calls have accumulated (and at commit): building, validating and
+    writing a frame has a fixed cost per call that, per 100-article chunk, was as large as
+    the work on the rows themselves.
+    """
+
+    def __init__(self, folder: Path, name: str, fmt: str = "csv", schema: str | None = None,
+                 buffer_rows: int = 10_000, buffer_writes: int = 20):
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
         self.name, self.fmt, self.schema = name, fmt, schema or name
@@ -60,14 +69,42 @@ class TableWriter:
             self.partial.unlink()
         self.rows = 0
         self._parquet = None
+        self._csv = None
         self._started = False
+        self.buffer_rows, self.buffer_writes = buffer_rows, buffer_writes
+        self._buffer: list[dict] = []
+        self._writes = 0
 
     def write(self, rows: list[dict] | pd.DataFrame) -> None:
-        df = rows if isinstance(rows, pd.DataFrame) else frame(self.schema, rows)
+        if isinstance(rows, pd.DataFrame):
+            self.flush()
+            self._write(rows)
+            return
+        self._buffer.extend(rows)
+        self._writes += 1
+        if len(self._buffer) >= self.buffer_rows or self._writes >= self.buffer_writes:
+            self.flush()
+
+    def flush(self) -> None:
+        """Validate and write the buffered rows."""
+        self._writes = 0
+        if self._buffer:
+            rows, self._buffer = self._buffer, []
+            self._write(frame(self.schema, rows))
+
+    def _write(self, df: pd.DataFrame) -> None:
         if self.fmt == "csv":
-            df = neutralise_frame(df)
-            df.to_csv(self.partial, mode="a" if self._started else "w", header=not self._started, index=False,
-                      encoding="utf-8", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+            # Arrow's CSV writer (C++) is ~10x faster than DataFrame.to_csv; it quotes every
+            # text cell, doubles embedded quotes and ends lines with CRLF (RFC 4180)
+            import pyarrow as pa
+            import pyarrow.csv as pacsv
+
+            table = pa.Table.from_pandas(neutralise_frame(df), preserve_index=False)
+            if self._csv is None:
+                self._csv_schema = table.schema
+                self._csv = pacsv.CSVWriter(str(self.partial), table.schema, write_options=pacsv.WriteOptions(
+                    quoting_style="needed", quoting_header="none", eol="\r\n"))
+            self._csv.write_table(table.cast(self._csv_schema))
         elif self.fmt == "jsonl":
             with open(self.partial, "a" if self._started else "w", encoding="utf-8") as fh:
                 for rec in df.to_dict(orient="records"):
@@ -84,19 +121,24 @@ class TableWriter:
         self._started = True
         self.rows += len(df)
 
+    def _close(self) -> None:
+        for attr in ("_parquet", "_csv"):
+            w = getattr(self, attr)
+            if w is not None:
+                w.close()
+                setattr(self, attr, None)
+
     def commit(self) -> Path:
+        self.flush()
         if not self._started:
-            self.write([])
-        if self._parquet is not None:
-            self._parquet.close()
-            self._parquet = None
+            self._write(frame(self.schema, []))
+        self._close()
         os.replace(self.partial, self.final)
         return self.final
 
     def abort(self) -> None:
-        if self._parquet is not None:
-            self._parquet.close()
-            self._parquet = None
+        self._buffer = []
+        self._close()
         if self.partial.exists():
             self.partial.unlink()
 

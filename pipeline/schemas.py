@@ -89,5 +89,6 @@ def frame(name: str, rows: list[dict]) -> pd.DataFrame:
         elif dtype.startswith("float"):
             df[col] = df[col].astype("float64")
         else:
-            df[col] = df[col].map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else str(v)).astype(str) if len(df) else df[col].astype(str)
+            s = df[col]
+            df[col] = s.where(s.notna(), "").astype(str)  # None / NaN -> "", anything else str()
     return schema.validate(df, lazy=True)

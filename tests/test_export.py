@@ -23,8 +23,10 @@ def _err(reason, line=1):
 
 
 def test_csv_round_trip_and_atomic_commit(tmp_path):
-    w = TableWriter(tmp_path, "errors", "csv")
-    w.write([_err("line one\nline two"), _err("=cmd()", None)])
+    w = TableWriter(tmp_path, "errors", "csv", buffer_rows=2)
+    w.write([_err("line one\nline two")])
+    assert not (tmp_path / "errors.csv.partial").exists()  # buffered
+    w.write([_err("=cmd()", None)])  # the buffer is full: validated and written
     assert not (tmp_path / "errors.csv").exists() and (tmp_path / "errors.csv.partial").exists()
     w.write([_err("third", 3)])
     w.commit()
@@ -32,7 +34,9 @@ def test_csv_round_trip_and_atomic_commit(tmp_path):
     df = pd.read_csv(tmp_path / "errors.csv", keep_default_na=False)
     assert len(df) == 3 and df.reason[0] == "line one\nline two" and df.reason[1] == "'=cmd()"
     assert df.path[0] == 'p, with "quotes"'
-    assert (tmp_path / "errors.csv").read_bytes().count(b"\r\n") >= 4
+    raw = (tmp_path / "errors.csv").read_bytes()
+    assert raw.count(b"\r\n") >= 4 and raw.startswith(b"path,line,stage,severity,article_id,reason\r\n")
+    assert b'"p, with ""quotes"""' in raw  # RFC 4180: quoted, inner quotes doubled
 
 
 def test_abort_leaves_no_file(tmp_path):
@@ -44,5 +48,7 @@ def test_abort_leaves_no_file(tmp_path):
 
 def test_schema_rejects_bad_rows(tmp_path):
     w = TableWriter(tmp_path, "errors", "csv")
+    w.write([{**_err("x"), "severity": "fatal"}])
     with pytest.raises(pandera.errors.SchemaErrors):
-        w.write([{**_err("x"), "severity": "fatal"}])
+        w.commit()  # validated when the buffer is written, before anything reaches the file
+    assert not (tmp_path / "errors.csv").exists()

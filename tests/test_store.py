@@ -35,9 +35,19 @@ def test_rerun_skips_done_articles(tmp_path):
 
 @pytest.mark.slow
 def test_kill_9_then_rerun_completes_each_article_once(tmp_path):
-    n = sum(1 for line in KREMLIN.read_text(encoding="utf-8").splitlines() if line.strip())
+    # the Kremlin file three times over (distinct ids): long enough a run to kill mid-way
+    # after the writers' first flush (every 20 chunks)
+    src = tmp_path / "kremlin_x3.jsonl"
+    with open(src, "w", encoding="utf-8") as fh:
+        for k in range(3):
+            for line in KREMLIN.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    obj = json.loads(line)
+                    obj["id"] = f"{obj['id']}-{k}"
+                    fh.write(json.dumps(obj) + "\n")
+    n = sum(1 for line in src.read_text(encoding="utf-8").splitlines() if line.strip())
     store, out = tmp_path / "s.duckdb", tmp_path / "o1"
-    cmd = [sys.executable, "-m", "pipeline", "run", str(KREMLIN), "-o", str(out), "--store", str(store), "--chunk-size", "3", "-q"]
+    cmd = [sys.executable, "-m", "pipeline", "run", str(src), "-o", str(out), "--store", str(store), "--chunk-size", "3", "-q"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     partial = out / "articles.csv.partial"
     deadline = time.time() + 300
@@ -50,7 +60,7 @@ def test_kill_9_then_rerun_completes_each_article_once(tmp_path):
     proc.wait()
     assert not (out / "articles.csv").exists()  # nothing half-written under a final name
 
-    run_cli("run", str(KREMLIN), "-o", str(tmp_path / "o2"), "--store", str(store), "--chunk-size", "3", "-q")
+    run_cli("run", str(src), "-o", str(tmp_path / "o2"), "--store", str(store), "--chunk-size", "3", "-q")
     c = _counts(tmp_path / "o2")
     assert c["articles_skipped_in_store"] >= 3  # at least one chunk was committed before the kill
     assert c["articles_processed"] + c["articles_skipped_in_store"] == n

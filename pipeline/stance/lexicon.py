@@ -115,7 +115,7 @@ class Lexicon:
         hit = cache.get(text)
         if hit is not None:
             return hit
-        if len(cache) > 50_000:
+        if len(cache) > 20_000:  # a chunk's sentences, asked for 3 times each; bounded memory
             cache.clear()
         toks = tokenize(text)
         cache[text] = out = (toks, self._match(toks))

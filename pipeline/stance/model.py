@@ -21,6 +21,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 import skops.io as sio
+from skops.io.exceptions import UntrustedTypesFoundException
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupShuffleSplit, StratifiedGroupKFold, cross_val_predict
 from sklearn.pipeline import FeatureUnion, Pipeline
@@ -379,17 +380,15 @@ def load_model(folder: str | Path) -> LoadedModel:
     expected = card.get("model_file", {}).get("sha256")
     if expected and sha256_file(path) != expected:
         raise ModelError(f"{path}: file does not match the sha256 in card.json (tampered or replaced); refusing to load")
+    # sio.load audits every object against the standard types plus ours and refuses
+    # anything else; auditing once (rather than get_untrusted_types, then load) halves
+    # the load time
     try:
-        untrusted = sio.get_untrusted_types(file=path)
-    except Exception as exc:  # corrupt zip, not a skops file
-        raise ModelError(f"{path}: not a valid skops file ({exc})") from None
-    foreign = sorted(set(untrusted) - TRUSTED_TYPES)
-    if foreign:
-        raise ModelError(f"{path}: refusing to load untrusted type(s): {', '.join(foreign)}")
-    try:
-        model = sio.load(path, trusted=list(untrusted))
-    except Exception as exc:
-        raise ModelError(f"{path}: cannot load ({exc})") from None
+        model = sio.load(path, trusted=sorted(TRUSTED_TYPES))
+    except UntrustedTypesFoundException as exc:
+        raise ModelError(f"{path}: refusing to load untrusted type(s): {exc}") from None
+    except Exception as exc:  # corrupt zip, not a skops file, missing parts
+        raise ModelError(f"{path}: not a valid skops file or cannot load ({type(exc).__name__}: {exc})") from None
     if not isinstance(model, Pipeline):
         raise ModelError(f"{path}: expected a scikit-learn Pipeline, found {type(model).__name__}")
     return LoadedModel(model, card, folder)
