@@ -96,3 +96,10 @@ def test_cue_abstraction_replaces_multi_word_cues():
     got = abst.transform(["They agreed to end the cold war, and did not reject talks."])
     assert got == ["they CONV to end the DIV , and did not NEG_DIV talks ."]
     assert Lexicon(cues, ["not"]).match("end the cold war")[0].length == 2
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(st.text())
+def test_split_finds_what_the_whitespace_token_pattern_finds(text):
+    # CompiledTfidf uses str.split for token_pattern r"\S+"
+    assert re.findall(r"\S+", text) == text.split()

@@ -5,7 +5,7 @@ a Python string and looks each one up in the vocabulary, one at a time. On a bat
 that loop was the largest single cost of the classifier. :class:`CompiledTfidf` keeps
 scikit-learn's own preprocessor and tokenizer (``build_preprocessor`` / ``build_tokenizer``)
 and its fitted ``vocabulary_`` and ``idf_``, but forms the n-grams as integer keys with
-numpy and finds their columns with one ``searchsorted`` per n-gram length. Counting,
+numpy and finds their columns with one hash lookup per n-gram length. Counting,
 ``sublinear_tf``, idf weighting and L2 normalisation follow ``TfidfTransformer``.
 
 Training never uses this module: models are fitted by scikit-learn and saved as usual.
@@ -17,6 +17,7 @@ from __future__ import annotations
 from itertools import chain, repeat
 
 import numpy as np
+import pandas as pd
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
@@ -30,7 +31,8 @@ class CompiledTfidf:
             raise ValueError("only fitted word-analyzer TfidfVectorizers without stop words are supported")
         self.vec = vec
         self.preprocess = vec.build_preprocessor()
-        self.tokenize = vec.build_tokenizer()
+        # r"\S+" finds exactly what str.split() returns (the same Unicode whitespace)
+        self.tokenize = str.split if vec.token_pattern == r"\S+" and vec.tokenizer is None else vec.build_tokenizer()
         self.lo, self.hi = vec.ngram_range
         self.n_features = len(vec.vocabulary_)
         tokens: dict[str, int] = {}
@@ -51,11 +53,10 @@ class CompiledTfidf:
             keys, cols = by_n.setdefault(len(ids), ([], []))
             keys.append(key)
             cols.append(col)
-        self.tables = {}
-        for n, (keys, cols) in by_n.items():
-            k = np.asarray(keys, dtype=np.int64)
-            order = np.argsort(k)
-            self.tables[n] = (k[order], np.asarray(cols, dtype=np.int64)[order])
+        # one hash index per n-gram length (pandas' C hash table: several times faster
+        # than a binary search over sorted keys)
+        self.tables = {n: (pd.Index(np.asarray(keys, dtype=np.int64)), np.asarray(cols, dtype=np.int64))
+                       for n, (keys, cols) in by_n.items()}
         self.idf = np.asarray(vec.idf_, dtype=np.float64) if getattr(vec, "use_idf", True) else None
 
     def transform(self, docs) -> sparse.csr_matrix:
@@ -80,10 +81,9 @@ class CompiledTfidf:
                 key = key * self.base + ids[j : j + m]
                 ok &= ids[j : j + m] != self.unknown
             key, where = key[ok], doc_of[:m][ok]
-            keys, cs = table
-            pos = np.searchsorted(keys, key)
-            pos[pos == len(keys)] = 0
-            hit = keys[pos] == key
+            index, cs = table
+            pos = index.get_indexer(key)
+            hit = pos >= 0
             rows.append(where[hit])
             cols.append(cs[pos[hit]])
         r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
