@@ -2,9 +2,10 @@
 
 The default ``nlp`` is ``spacy.blank("en")`` with (1) tokenizer special cases for the
 news abbreviations in ``corpus/config/abbreviations.txt`` (one token, so never a
-boundary), (2) spaCy's rule-based ``sentencizer`` and (3) ``news_sentence_fixes``, a
-small component of ours that undoes the sentencizer's known false splits (a boundary
-before a lower-case word, ``No. 10``) and adds the one it misses (``... the U.S. The``).
+boundary) and (2) ``news_sentencizer``, a registered component of ours: spaCy's
+rule-based ``sentencizer`` rule, applied to token arrays, plus corrections of its known
+false splits (a boundary before a lower-case word, ``No. 10``) and the one it misses
+(``... the U.S. The``).
 
 Sentences never cross blocks: every block is its own Doc. A heading, a title and a
 table row are one segment each; paragraphs and bullets are split into sentences.
@@ -20,7 +21,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import spacy
 from spacy.language import Language
-from spacy.attrs import IDX, ORTH, SENT_START
+from spacy.attrs import IDX, IS_PUNCT, ORTH, SENT_START
 from spacy.tokens import Doc
 
 from pipeline.config import Settings, load_settings
@@ -34,65 +35,96 @@ _STARTERS_DEFAULT = [
 ]
 
 
-class NewsSentenceFixes:
-    """Correct the rule-based sentencizer's typical errors on news text."""
+class NewsSentencizer:
+    """Rule-based sentence boundaries for news text, read and written as token arrays.
 
-    def __init__(self, split_after: Sequence[str], starters: Sequence[str], number_abbrevs: Sequence[str]):
+    Step 1 is the rule of spaCy's ``sentencizer``: a sentence starts at the first token
+    after a sentence-final character (``punct_chars``, spaCy's default list) that is neither
+    punctuation nor such a character. spaCy's component applies it by building a ``Token``
+    object for every token, which made it the most expensive step of segmentation; here it
+    runs over the ``ORTH`` / ``IS_PUNCT`` arrays (a test checks both give the same
+    boundaries). Step 2 corrects that rule's typical errors on news text: no boundary
+    before a lower-case word ("he said" after a quote) or inside "No. 10"; an opening quote
+    left at the end of the previous sentence moves to the next one; and a boundary is added
+    after an abbreviation that ends a sentence ("... the U.S. The Kremlin").
+    """
+
+    def __init__(self, punct_chars: Sequence[str] | None, split_after: Sequence[str], starters: Sequence[str],
+                 number_abbrevs: Sequence[str]):
+        from spacy.pipeline.sentencizer import Sentencizer
+
+        self.punct_chars = set(punct_chars or Sentencizer.default_punct_chars)
         self.split_after = set(split_after)
         self.starters = set(starters)
         self.number_abbrevs = set(number_abbrevs)
-        self._split_ids = None
+        self._ids: tuple[set[int], set[int]] | None = None
 
-    def __call__(self, doc: Doc) -> Doc:
-        # only boundaries and abbreviation tokens need a look: one array read, no loop
-        # over every token
-        n = len(doc)
-        if n < 2:
-            return doc
-        if self._split_ids is None:
+    def _hashes(self) -> tuple[set[int], set[int]]:
+        if self._ids is None:
             from spacy.strings import hash_string
 
-            self._split_ids = {hash_string(a) for a in self.split_after}
-        arr = doc.to_array([SENT_START, ORTH])
-        starts = (np.flatnonzero(arr[1:, 0] == 1) + 1).tolist()
+            self._ids = ({hash_string(c) for c in self.punct_chars}, {hash_string(a) for a in self.split_after})
+        return self._ids
+
+    def boundaries(self, orth: list[int], punct: list[int]) -> list[int]:
+        """Token indices that start a sentence under spaCy's sentencizer rule."""
+        final, _ = self._hashes()
+        starts, seen = [0], False
+        for i, o in enumerate(orth):
+            if o in final:
+                seen = True
+            elif seen and not punct[i]:
+                starts.append(i)
+                seen = False
+        return starts
+
+    def __call__(self, doc: Doc) -> Doc:
+        n = len(doc)
+        if n == 0:
+            return doc
+        arr = doc.to_array([ORTH, IS_PUNCT])
+        orth = arr[:, 0].tolist()
+        starts = self.boundaries(orth, arr[:, 1].tolist())
+        flag = [-1] * n
         for i in starts:
+            flag[i] = 1
+        for i in starts[1:]:  # only the boundaries need a look at their tokens
             tok, prev = doc[i], doc[i - 1]
-            # an opening quote the sentencizer left at the end of the previous sentence
+            # an opening quote the rule left at the end of the previous sentence
             # ('... plan. “We will ...'): the new sentence starts at the quote
             if i >= 2 and not prev.whitespace_ and (prev.text in ("“", "‘") or (
                     prev.text in ('"', "'") and doc[i - 2].whitespace_)):
-                tok.is_sent_start = False
-                prev.is_sent_start = True
+                flag[i] = -1
+                flag[i - 1] = 1
                 continue
             # "No. 10", "Art. 5": the period belongs to an abbreviation
             if prev.text == "." and i >= 2 and doc[i - 2].text in self.number_abbrevs and tok.like_num:
-                tok.is_sent_start = False
+                flag[i] = -1
             # a sentence does not start with a lower-case word ("he said" after a quote)
             elif tok.text[:1].islower() and tok.is_alpha:
-                tok.is_sent_start = False
+                flag[i] = -1
         # abbreviations that may end a sentence ("... the U.S. The Kremlin")
-        orth = arr[:-1, 1].tolist()
-        if not self._split_ids.isdisjoint(orth):
-            for i, o in enumerate(orth):
-                if o in self._split_ids:
-                    nxt = doc[i + 1]
-                    if nxt.text in self.starters and not nxt.is_sent_start:
-                        nxt.is_sent_start = True
+        _, split_ids = self._hashes()
+        if not split_ids.isdisjoint(orth[:-1]):
+            for i, o in enumerate(orth[:-1]):
+                if o in split_ids and flag[i + 1] != 1 and doc[i + 1].text in self.starters:
+                    flag[i + 1] = 1
+        doc.from_array([SENT_START], np.asarray(flag, dtype=np.int64).astype(np.uint64))
         return doc
 
 
 @Language.factory(
-    "news_sentence_fixes",
+    "news_sentencizer",
     default_config={
+        "punct_chars": None,
         "split_after": ["U.S.", "U.K.", "U.N.", "E.U.", "U.S.S.R.", "D.C."],
         "starters": _STARTERS_DEFAULT,
         "number_abbrevs": ["No", "Nos", "Art", "Vol", "p", "pp", "Para"],
     },
-    requires=["token.is_sent_start"],
     assigns=["token.is_sent_start"],
 )
-def make_news_sentence_fixes(nlp, name, split_after, starters, number_abbrevs):
-    return NewsSentenceFixes(split_after, starters, number_abbrevs)
+def make_news_sentencizer(nlp, name, punct_chars, split_after, starters, number_abbrevs):
+    return NewsSentencizer(punct_chars, split_after, starters, number_abbrevs)
 
 
 def read_abbreviations(path: Path) -> list[str]:
@@ -124,8 +156,7 @@ def build_segmenter(settings: Settings | None = None, base: str | None = None) -
         nlp.tokenizer.add_special_case(abbr, [{"ORTH": abbr}])
         if abbr[0].isupper() and abbr.upper() != abbr:  # "GEN." in all-caps headlines
             nlp.tokenizer.add_special_case(abbr.upper(), [{"ORTH": abbr.upper()}])
-    nlp.add_pipe("sentencizer")
-    nlp.add_pipe("news_sentence_fixes")
+    nlp.add_pipe("news_sentencizer")
     return nlp
 
 

@@ -81,3 +81,26 @@ def test_property_offsets_and_no_lost_text(segmenter, text):
         for i in range(b.start, b.end):
             if not a.text[i].isspace():
                 assert i in covered, (b, i)
+
+
+_PIECES = ["Hello", "world", ".", "!", "?", "...", "\n\n", " ", "U.S.", "said", "(", ")", "“", "”", '"', "'", ",", ";",
+           "No", "10", "the", "The", "—", "。", "a", "!?", "e.g."]
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=40), st.lists(st.booleans(), max_size=40))
+def test_sentence_rule_equals_spacys_sentencizer(pieces, spaces):
+    """The array version of the sentencizer rule gives spaCy's sentencizer's boundaries."""
+    import spacy
+    from spacy.attrs import IS_PUNCT, ORTH
+
+    from pipeline.segmentation import NewsSentencizer
+
+    text = "".join(p + (" " if sp else "") for p, sp in zip(pieces, spaces + [False] * len(pieces)))
+    ref = spacy.blank("en")
+    ref.add_pipe("sentencizer")
+    doc = ref(text)
+    want = [t.i for t in doc if t.is_sent_start]
+    ours = NewsSentencizer(None, [], [], [])
+    arr = doc.to_array([ORTH, IS_PUNCT])
+    assert (ours.boundaries(arr[:, 0].tolist(), arr[:, 1].tolist()) if len(doc) else []) == want
