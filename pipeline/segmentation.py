@@ -14,6 +14,7 @@ All blocks of a chunk of articles go through one ``nlp.pipe`` call.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -26,9 +27,11 @@ from spacy.tokens import Doc
 
 from pipeline.config import Settings, load_settings
 from pipeline.contracts import Article, Mention, Sentence
-from pipeline.recognition import doc_mentions
+from pipeline.recognition import raw_mentions
 
 _WHOLE = {"title", "heading"}
+SEP = "\n\n"  # between the blocks of an article in its Doc
+PIECES = "segment_pieces"  # doc.user_data key: [(start char, end char, whole)] of those blocks
 _STARTERS_DEFAULT = [
     "The", "He", "She", "It", "They", "We", "I", "But", "In", "This", "That", "A", "An",
     "However", "Its", "His", "Her", "Their", "Officials", "On", "At", "Meanwhile", "And",
@@ -66,12 +69,12 @@ class NewsSentencizer:
             self._ids = ({hash_string(c) for c in self.punct_chars}, {hash_string(a) for a in self.split_after})
         return self._ids
 
-    def boundaries(self, orth: list[int], punct: list[int]) -> list[int]:
-        """Token indices that start a sentence under spaCy's sentencizer rule."""
+    def boundaries(self, orth: list[int], punct: list[int], a: int = 0, b: int | None = None) -> list[int]:
+        """Token indices in ``[a, b)`` that start a sentence under spaCy's sentencizer rule."""
         final, _ = self._hashes()
-        starts, seen = [0], False
-        for i, o in enumerate(orth):
-            if o in final:
+        starts, seen = [a], False
+        for i in range(a, len(orth) if b is None else b):
+            if orth[i] in final:
                 seen = True
             elif seen and not punct[i]:
                 starts.append(i)
@@ -82,35 +85,58 @@ class NewsSentencizer:
         n = len(doc)
         if n == 0:
             return doc
-        arr = doc.to_array([ORTH, IS_PUNCT])
-        orth = arr[:, 0].tolist()
-        starts = self.boundaries(orth, arr[:, 1].tolist())
-        flag = [-1] * n
+        arr = doc.to_array([ORTH, IS_PUNCT, IDX])
+        orth, punct = arr[:, 0].tolist(), arr[:, 1].tolist()
+        pieces = doc.user_data.get(PIECES)
+        if pieces is None:
+            ranges: Iterable = [(0, n, False)]
+            flag = [-1] * n
+        else:
+            # a Doc made of several blocks (see segment()): each block is segmented on its
+            # own, exactly as if it were its own Doc; the whitespace tokens between blocks
+            # stand alone, so no sentence crosses a block
+            idx = arr[:, 2]
+            first = np.searchsorted(idx, [p[0] for p in pieces]).tolist()
+            end = np.searchsorted(idx, [p[1] for p in pieces]).tolist()
+            ranges = zip(first, end, [p[2] for p in pieces])
+            flag = [1] * n
+        for a, b, whole in ranges:
+            if a >= b:
+                continue
+            flag[a:b] = [-1] * (b - a)
+            flag[a] = 1
+            if not whole:
+                self._segment_piece(doc, orth, punct, a, b, flag)
+        doc.from_array([SENT_START], np.asarray(flag, dtype=np.int64).astype(np.uint64))
+        return doc
+
+    def _segment_piece(self, doc: Doc, orth: list[int], punct: list[int], a: int, b: int, flag: list[int]) -> None:
+        starts = self.boundaries(orth, punct, a, b)
         for i in starts:
             flag[i] = 1
         for i in starts[1:]:  # only the boundaries need a look at their tokens
             tok, prev = doc[i], doc[i - 1]
             # an opening quote the rule left at the end of the previous sentence
             # ('... plan. “We will ...'): the new sentence starts at the quote
-            if i >= 2 and not prev.whitespace_ and (prev.text in ("“", "‘") or (
+            if i - a >= 2 and not prev.whitespace_ and (prev.text in ("“", "‘") or (
                     prev.text in ('"', "'") and doc[i - 2].whitespace_)):
                 flag[i] = -1
                 flag[i - 1] = 1
                 continue
             # "No. 10", "Art. 5": the period belongs to an abbreviation
-            if prev.text == "." and i >= 2 and doc[i - 2].text in self.number_abbrevs and tok.like_num:
+            if prev.text == "." and i - a >= 2 and doc[i - 2].text in self.number_abbrevs and tok.like_num:
                 flag[i] = -1
             # a sentence does not start with a lower-case word ("he said" after a quote)
             elif tok.text[:1].islower() and tok.is_alpha:
                 flag[i] = -1
         # abbreviations that may end a sentence ("... the U.S. The Kremlin")
         _, split_ids = self._hashes()
-        if not split_ids.isdisjoint(orth[:-1]):
-            for i, o in enumerate(orth[:-1]):
-                if o in split_ids and flag[i + 1] != 1 and doc[i + 1].text in self.starters:
-                    flag[i + 1] = 1
-        doc.from_array([SENT_START], np.asarray(flag, dtype=np.int64).astype(np.uint64))
-        return doc
+        inner = orth[a : b - 1]
+        if not split_ids.isdisjoint(inner):
+            for k, o in enumerate(inner):
+                j = a + k + 1
+                if o in split_ids and flag[j] != 1 and doc[j].text in self.starters:
+                    flag[j] = 1
 
 
 @Language.factory(
@@ -169,15 +195,28 @@ class Segmented:
     mentions: list[list[Mention]] = field(default_factory=list)
 
 
-def _bounds(doc: Doc, n_chars: int, whole: bool) -> list[tuple[int, int]]:
-    """Character ranges of a Doc's sentences (the whole Doc for titles, headings and rows),
-    read from token arrays rather than from Span objects (``doc.text`` and ``doc.sents``
-    build a Python object per token)."""
-    if whole or len(doc) < 2:
+def _bounds(doc: Doc, n_chars: int) -> list[tuple[int, int]]:
+    """Character ranges of a Doc's sentences, read from token arrays rather than from Span
+    objects (``doc.text`` and ``doc.sents`` build a Python object per token)."""
+    if len(doc) < 2:
         return [(0, n_chars)] if len(doc) else []
     arr = doc.to_array([IDX, SENT_START])
     starts = arr[1:, 0][arr[1:, 1] == 1].tolist()
     return list(zip([0, *starts], starts + [n_chars]))
+
+
+def _pieces(art: Article) -> list[tuple[str, int, int | None, int, bool]]:
+    """The units of an article that sentences may not cross, in order: every block, and
+    every table row, as ``(text, block index, row index, offset in the article, whole)``;
+    ``whole`` units (titles, headings, rows) are one segment each."""
+    out = []
+    for bi, block in enumerate(art.blocks):
+        if block.kind == "table":
+            for row in art.tables[block.table_index].rows:
+                out.append((row.text, bi, row.index, row.start, True))
+        else:
+            out.append((block.text, bi, None, block.start, block.kind in _WHOLE))
+    return out
 
 
 def segment(articles: Sequence[Article], nlp: Language, *, batch_size: int = 256) -> list[Segmented]:
@@ -186,49 +225,63 @@ def segment(articles: Sequence[Article], nlp: Language, *, batch_size: int = 256
     Returns one :class:`Segmented` per article, in input order. For every sentence,
     ``article.text[s.start:s.end] == s.text``. Mentions found by the recognisers (if the
     ``nlp`` has them) are attached per sentence, with article offsets.
+
+    An article's blocks and table rows go into one Doc, separated by a blank line and
+    listed in ``doc.user_data[PIECES]``, so that the sentencizer keeps each of them apart
+    (as if it were its own Doc) at a fraction of the cost of one Doc per block. An article
+    longer than ``nlp.max_length`` gets one Doc per block instead.
     """
-    jobs: list[tuple[str, tuple[int, int, int | None, str]]] = []
+    groups: list[tuple[int, list]] = []
     for ai, art in enumerate(articles):
-        for bi, block in enumerate(art.blocks):
-            if block.kind == "table":
-                table = art.tables[block.table_index]
-                for row in table.rows:
-                    jobs.append((row.text, (ai, bi, row.index, row.text)))
-            else:
-                jobs.append((block.text, (ai, bi, None, block.text)))
-    out = [Segmented(a) for a in articles]
-    for doc, (ai, bi, ri, text) in nlp.pipe(jobs, as_tuples=True, batch_size=batch_size):
-        art = articles[ai]
-        block = art.blocks[bi]
-        seg = out[ai]
-        if ri is not None:
-            base = art.tables[block.table_index].rows[ri].start
+        pieces = _pieces(art)
+        if sum(len(p[0]) + len(SEP) for p in pieces) <= nlp.max_length:
+            groups.append((ai, pieces))
         else:
-            base = block.start
-        found = doc_mentions(doc, base, text)
+            groups.extend((ai, [p]) for p in pieces)
+
+    def docs():
+        for ai, pieces in groups:
+            text = SEP.join(p[0] for p in pieces)
+            offs, pos = [], 0
+            for p in pieces:
+                offs.append(pos)
+                pos += len(p[0]) + len(SEP)
+            doc = nlp.make_doc(text)
+            doc.user_data[PIECES] = [(o, o + len(p[0]), p[4]) for o, p in zip(offs, pieces)]
+            yield doc, (ai, pieces, offs, text)
+
+    out = [Segmented(a) for a in articles]
+    for doc, (ai, pieces, offs, text) in nlp.pipe(docs(), as_tuples=True, batch_size=batch_size):
+        art = articles[ai]
+        seg = out[ai]
+        found = raw_mentions(doc)
         k = 0  # found is sorted by start: walk it along the sentences
-        for s, e in _bounds(doc, len(text), ri is not None or block.kind in _WHOLE):
+        for s, e in _bounds(doc, len(text)):
             piece = text[s:e]
             stripped = piece.strip()
             if not stripped:
                 continue
-            lo = base + s + (len(piece) - len(piece.lstrip()))
-            hi = lo + len(stripped)
-            while k < len(found) and found[k].start < base + s:
+            pi = bisect_right(offs, s) - 1
+            _, bi, ri, base, _ = pieces[pi]
+            shift = base - offs[pi]  # doc offset -> article offset
+            block = art.blocks[bi]
+            lo = s + (len(piece) - len(piece.lstrip()))
+            while k < len(found) and found[k][0] < s:
                 k += 1
             j = k
             ms = []
-            while j < len(found) and found[j].start < base + e:
-                if found[j].end <= base + e:
-                    ms.append(found[j])
+            while j < len(found) and found[j][0] < e:
+                ms_, me, kind, code = found[j]
+                if me <= e:
+                    ms.append(Mention(kind, code, ms_ + shift, me + shift, text[ms_:me]))
                 j += 1
             seg.sentences.append(Sentence(
                 article_id=art.id,
                 index=len(seg.sentences),
                 block_kind=block.kind,
                 section=block.section,
-                start=lo,
-                end=hi,
+                start=lo + shift,
+                end=lo + shift + len(stripped),
                 text=stripped,
                 block_index=bi,
                 label=block.label,

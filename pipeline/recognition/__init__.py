@@ -176,18 +176,12 @@ def doc_matches(doc: Doc, key: str) -> list[tuple[str, int, int]]:
     return [(strings[lid], start, end) for lid, start, end in doc.user_data.get(MATCHES, {}).get(key, ())]
 
 
-def doc_mentions(doc: Doc, base: int = 0, text: str | None = None) -> list[Mention]:
-    """Every actor and topic mention of a Doc, sorted by position (exclusions dropped).
-
-    ``base`` is the Doc's start offset in the article text, so that mention offsets point
-    into the article text like every other offset. ``text`` is the Doc's text when the
-    caller has it (``doc.text`` joins every token).
-    """
+def raw_mentions(doc: Doc) -> list[tuple[int, int, str, str]]:
+    """Every actor and topic mention of a Doc as ``(start char, end char, kind, code)``,
+    sorted by position (exclusions dropped)."""
     found = doc.user_data.get(MATCHES)
     if not found or not any(found.values()):
         return []
-    if text is None:
-        text = doc.text
     arr = doc.to_array([IDX, LENGTH])
     idx, length = arr[:, 0].tolist(), arr[:, 1].tolist()
     strings = doc.vocab.strings
@@ -195,12 +189,25 @@ def doc_mentions(doc: Doc, base: int = 0, text: str | None = None) -> list[Menti
     for key, kind in ((ACTOR_KEY, "actor"), (TOPIC_KEY, "topic")):
         for lid, start, end in found.get(key, ()):
             label = strings[lid]
-            if label == EXCLUDE:
-                continue
-            s, e = idx[start], idx[end - 1] + length[end - 1]
-            out.append(Mention(kind, label, base + s, base + e, text[s:e]))
-    out.sort(key=lambda m: (m.start, m.kind))
+            if label != EXCLUDE:
+                out.append((idx[start], idx[end - 1] + length[end - 1], kind, label))
+    out.sort(key=lambda m: (m[0], m[2]))
     return out
+
+
+def doc_mentions(doc: Doc, base: int = 0, text: str | None = None) -> list[Mention]:
+    """Every actor and topic mention of a Doc, sorted by position (exclusions dropped).
+
+    ``base`` is the Doc's start offset in the article text, so that mention offsets point
+    into the article text like every other offset. ``text`` is the Doc's text when the
+    caller has it (``doc.text`` joins every token).
+    """
+    found = raw_mentions(doc)
+    if not found:
+        return []
+    if text is None:
+        text = doc.text
+    return [Mention(kind, code, base + s, base + e, text[s:e]) for s, e, kind, code in found]
 
 
 def mentions(span: Span, base: int) -> list[Mention]:
