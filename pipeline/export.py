@@ -58,7 +58,7 @@ class TableWriter:
     """
 
     def __init__(self, folder: Path, name: str, fmt: str = "csv", schema: str | None = None,
-                 buffer_rows: int = 10_000, buffer_writes: int = 20):
+                 buffer_rows: int = 5_000, buffer_writes: int = 20):
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
         self.name, self.fmt, self.schema = name, fmt, schema or name

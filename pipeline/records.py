@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from itertools import combinations
-from statistics import mean
+from math import fsum
 
 from pipeline.contracts import Article, ErrorEntry, Mention, Prediction, Sentence
 from pipeline.labels import CONVERGENCE, DIVERGENCE, NEUTRAL
@@ -123,16 +123,20 @@ def build_records(
     for s, ms, p in zip(sentences, mentions, preds):
         if s.block_kind == "table":
             continue
+        pairs = sentence_pairs(codes(ms, "actor"), context)
+        if not pairs:
+            continue
         topics = codes(ms, "topic") or [no_topic]
-        for a, b, source in sentence_pairs(codes(ms, "actor"), context):
+        fields = {  # the same for every pair and topic of the sentence
+            "stance": p.stance, "score": round(p.score, 6), "p_convergence": round(p.p_convergence, 6),
+            "p_divergence": round(p.p_divergence, 6), "p_neutral": round(p.p_neutral, 6), "cues": ";".join(p.cues),
+            "evidence": s.text, "section": s.section, "block_kind": s.block_kind, "start": s.start, "end": s.end,
+            "model_id": model_id,
+        }
+        for a, b, source in pairs:
             for topic in topics:
-                rows.append({
-                    "article_id": s.article_id, "sentence_id": s.index, "actor_a": a, "actor_b": b, "pair_source": source,
-                    "topic": topic, "stance": p.stance, "score": round(p.score, 6), "p_convergence": round(p.p_convergence, 6),
-                    "p_divergence": round(p.p_divergence, 6), "p_neutral": round(p.p_neutral, 6), "cues": ";".join(p.cues),
-                    "evidence": s.text, "section": s.section, "block_kind": s.block_kind, "start": s.start, "end": s.end,
-                    "model_id": model_id,
-                })
+                rows.append({"article_id": s.article_id, "sentence_id": s.index, "actor_a": a, "actor_b": b,
+                             "pair_source": source, "topic": topic, **fields})
     return rows
 
 
@@ -178,7 +182,7 @@ def summarise_topics(records: list[dict], positions: dict[int, str], *, band: fl
     out = []
     for (art, a, b, topic), rs in groups.items():
         counts = Counter(r["stance"] for r in rs)
-        ms = mean(r["score"] for r in rs)
+        ms = fsum(r["score"] for r in rs) / len(rs)
         conv = max(rs, key=lambda r: r["score"])
         div = min(rs, key=lambda r: r["score"])
         def pos(code):

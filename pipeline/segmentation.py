@@ -22,7 +22,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import spacy
 from spacy.language import Language
-from spacy.attrs import IDX, IS_PUNCT, ORTH, SENT_START
+from spacy.attrs import IDX, IS_PUNCT, SENT_START
 from spacy.tokens import Doc
 
 from pipeline.config import Settings, load_settings
@@ -52,69 +52,66 @@ class NewsSentencizer:
     after an abbreviation that ends a sentence ("... the U.S. The Kremlin").
     """
 
-    def __init__(self, punct_chars: Sequence[str] | None, split_after: Sequence[str], starters: Sequence[str],
+    def __init__(self, vocab, punct_chars: Sequence[str] | None, split_after: Sequence[str], starters: Sequence[str],
                  number_abbrevs: Sequence[str]):
         from spacy.pipeline.sentencizer import Sentencizer
 
-        self.punct_chars = set(punct_chars or Sentencizer.default_punct_chars)
-        self.split_after = set(split_after)
-        self.starters = set(starters)
-        self.number_abbrevs = set(number_abbrevs)
-        self._ids: tuple[set[int], set[int]] | None = None
+        self.punct_chars = frozenset(punct_chars or Sentencizer.default_punct_chars)
+        self.split_after = frozenset(split_after)
+        self.starters = frozenset(starters)
+        self.number_abbrevs = frozenset(number_abbrevs)
+        # lexeme flags, computed once per word type, so that one to_array call reads them
+        # for a whole Doc (spaCy's Vocab.add_flag)
+        self.flag_final = vocab.add_flag(self.punct_chars.__contains__)
+        self.flag_split = vocab.add_flag(self.split_after.__contains__)
+        self.flag_starter = vocab.add_flag(self.starters.__contains__)
 
-    def _hashes(self) -> tuple[set[int], set[int]]:
-        if self._ids is None:
-            from spacy.strings import hash_string
-
-            self._ids = ({hash_string(c) for c in self.punct_chars}, {hash_string(a) for a in self.split_after})
-        return self._ids
-
-    def boundaries(self, orth: list[int], punct: list[int], a: int = 0, b: int | None = None) -> list[int]:
-        """Token indices in ``[a, b)`` that start a sentence under spaCy's sentencizer rule."""
-        final, _ = self._hashes()
-        starts, seen = [a], False
-        for i in range(a, len(orth) if b is None else b):
-            if orth[i] in final:
-                seen = True
-            elif seen and not punct[i]:
-                starts.append(i)
-                seen = False
-        return starts
+    @staticmethod
+    def boundaries(final, punct) -> list[int]:
+        """Token indices that start a sentence under spaCy's sentencizer rule, given which
+        tokens are sentence-final characters and which are punctuation: token 0, and every
+        token that is neither and has a sentence-final token between it and the previous
+        such token."""
+        final = np.asarray(final, dtype=bool)
+        if not len(final):
+            return []
+        words = np.flatnonzero((np.asarray(punct) == 0) & ~final)
+        seen = np.concatenate([[0], np.cumsum(final)])  # sentence-final tokens before index i
+        since = np.concatenate([[0], words[:-1] + 1])  # just after the previous word token
+        starts = words[seen[words] - seen[since] > 0]
+        return [0, *starts[starts > 0].tolist()]
 
     def __call__(self, doc: Doc) -> Doc:
         n = len(doc)
         if n == 0:
             return doc
-        arr = doc.to_array([ORTH, IS_PUNCT, IDX])
-        orth, punct = arr[:, 0].tolist(), arr[:, 1].tolist()
         pieces = doc.user_data.get(PIECES)
+        arr = doc.to_array([self.flag_final, IS_PUNCT, self.flag_split, self.flag_starter] + ([IDX] if pieces else []))
+        flag = np.full(n, -1, dtype=np.int64)
+        starts = self.boundaries(arr[:, 0], arr[:, 1])
+        flag[starts] = 1
         if pieces is None:
-            ranges: Iterable = [(0, n, False)]
-            flag = [-1] * n
+            first = np.array([0])
+            end = np.array([n])
+            whole = [False]
         else:
-            # a Doc made of several blocks (see segment()): each block is segmented on its
-            # own, exactly as if it were its own Doc; the whitespace tokens between blocks
-            # stand alone, so no sentence crosses a block
-            idx = arr[:, 2]
-            first = np.searchsorted(idx, [p[0] for p in pieces]).tolist()
-            end = np.searchsorted(idx, [p[1] for p in pieces]).tolist()
-            ranges = zip(first, end, [p[2] for p in pieces])
-            flag = [1] * n
-        for a, b, whole in ranges:
-            if a >= b:
-                continue
-            flag[a:b] = [-1] * (b - a)
-            flag[a] = 1
-            if not whole:
-                self._segment_piece(doc, orth, punct, a, b, flag)
-        doc.from_array([SENT_START], np.asarray(flag, dtype=np.int64).astype(np.uint64))
-        return doc
-
-    def _segment_piece(self, doc: Doc, orth: list[int], punct: list[int], a: int, b: int, flag: list[int]) -> None:
-        starts = self.boundaries(orth, punct, a, b)
+            # a Doc made of several blocks (see segment()): each block is segmented as if
+            # it were its own Doc; the whitespace tokens between blocks stand alone, so no
+            # sentence crosses a block
+            first = np.searchsorted(arr[:, 4], np.array([p[0] for p in pieces], dtype=np.uint64))
+            end = np.searchsorted(arr[:, 4], np.array([p[1] for p in pieces], dtype=np.uint64))
+            whole = [p[2] for p in pieces]
+        # the piece of every token (-1 between pieces), and where that piece starts
+        pid = np.full(n, -1, dtype=np.int64)
+        for k, (a, b) in enumerate(zip(first.tolist(), end.tolist())):
+            pid[a:b] = k
+        piece_first = np.where(pid >= 0, first[np.maximum(pid, 0)], -1).tolist()
+        pid_l = pid.tolist()
+        # corrections, looked at only where the rule put a boundary inside a block
         for i in starts:
-            flag[i] = 1
-        for i in starts[1:]:  # only the boundaries need a look at their tokens
+            k, a = pid_l[i], piece_first[i]
+            if k < 0 or i == a or whole[k]:
+                continue
             tok, prev = doc[i], doc[i - 1]
             # an opening quote the rule left at the end of the previous sentence
             # ('... plan. “We will ...'): the new sentence starts at the quote
@@ -130,13 +127,19 @@ class NewsSentencizer:
             elif tok.text[:1].islower() and tok.is_alpha:
                 flag[i] = -1
         # abbreviations that may end a sentence ("... the U.S. The Kremlin")
-        _, split_ids = self._hashes()
-        inner = orth[a : b - 1]
-        if not split_ids.isdisjoint(inner):
-            for k, o in enumerate(inner):
-                j = a + k + 1
-                if o in split_ids and flag[j] != 1 and doc[j].text in self.starters:
-                    flag[j] = 1
+        after = np.flatnonzero(arr[:-1, 2]) + 1
+        if len(after):
+            after = after[(flag[after] != 1) & (arr[after, 3] == 1)]
+            flag[after] = 1
+        # the block structure wins: every block starts a sentence, titles, headings and
+        # table rows are one sentence each, and the tokens between blocks stand alone
+        flag[pid < 0] = 1
+        flag[first[first < end]] = 1
+        for k, w in enumerate(whole):
+            if w and end[k] - first[k] > 1:
+                flag[first[k] + 1 : end[k]] = -1
+        doc.from_array([SENT_START], flag.astype(np.uint64))
+        return doc
 
 
 @Language.factory(
@@ -150,7 +153,7 @@ class NewsSentencizer:
     assigns=["token.is_sent_start"],
 )
 def make_news_sentencizer(nlp, name, punct_chars, split_after, starters, number_abbrevs):
-    return NewsSentencizer(punct_chars, split_after, starters, number_abbrevs)
+    return NewsSentencizer(nlp.vocab, punct_chars, split_after, starters, number_abbrevs)
 
 
 def read_abbreviations(path: Path) -> list[str]:

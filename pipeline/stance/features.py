@@ -30,6 +30,13 @@ _COUNT_COLUMNS = [i for i, n in enumerate(CUE_FEATURE_NAMES) if not n.endswith("
 _CLEAN: dict[str, str] = {}
 
 
+def clear_caches() -> None:
+    """Forget memoised sentences (the model does this after every batch it predicts)."""
+    _CLEAN.clear()
+    for lex in _SHARED.values():
+        lex.clear_cache()
+
+
 def clean_text(text: str) -> str:
     """Collapse whitespace and unify quotes (the classifier's view of a sentence).
 

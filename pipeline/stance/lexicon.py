@@ -121,6 +121,9 @@ class Lexicon:
         cache[text] = out = (toks, self._match(toks))
         return out
 
+    def clear_cache(self) -> None:
+        self.__dict__.pop("_cache", None)
+
     def _match(self, toks: list[str]) -> list[Cue]:
         out: list[Cue] = []
         cue_index, neg_index, by_tokens = self._index, self._neg_index, self._by_tokens

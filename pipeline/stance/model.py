@@ -31,7 +31,7 @@ from pipeline.config import Settings, load_settings
 from pipeline.contracts import Prediction
 from pipeline.labels import LABELS
 from pipeline.stance.evaluate import majority_label, metrics
-from pipeline.stance.features import CueAbstraction, CueFeatures, clean_text, stem_text
+from pipeline.stance.features import CueAbstraction, CueFeatures, clean_text, clear_caches, stem_text
 from pipeline.stance.lexicon import Lexicon
 from pipeline.stance.vectorize import CompiledPipeline
 
@@ -361,6 +361,7 @@ class LoadedModel:
             k = int(np.argmax(row))
             cues = tuple(c.describe() for c in lex.match(clean_text(text)))
             out.append(Prediction(LABELS[k], float(row[0]), float(row[1]), float(row[2]), cues))
+        clear_caches()  # the caches serve one batch; memory stays flat across batches
         return out
 
 
