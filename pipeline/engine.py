@@ -9,8 +9,9 @@ row for that article; the rest of the chunk goes on.
 
 from __future__ import annotations
 
+import gc
 import os
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -149,16 +150,57 @@ _WORKER: dict = {}
 
 
 def _worker_init(model_dir: str, settings_path: str | None, base: str | None) -> None:
-    _WORKER["res"] = load_resources(model_dir, load_settings(settings_path), base)
+    with paused_gc():
+        _WORKER["res"] = res = load_resources(model_dir, load_settings(settings_path), base)
+    _WORKER["gc"] = tuned_gc(res.settings)  # a worker process of ours: tuned for its life
+    _WORKER["gc"].__enter__()
 
 
 def _worker_run(chunk: list) -> Tables:
     return process_chunk(chunk, _WORKER["res"])
 
 
+@contextmanager
+def paused_gc():
+    """No cyclic garbage collection while loading (imports, the model, 25k patterns):
+    everything built there lives for the whole run, so collecting would find nothing."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+@contextmanager
+def tuned_gc(settings: Settings):
+    """Python's cyclic garbage collector, tuned for a batch run, then restored.
+
+    A run allocates millions of short-lived objects (tokens, rows, n-grams) next to a few
+    million long-lived ones (the vocabulary, 25k patterns, the model). By default every
+    full collection walks the long-lived ones again: 18% of a run's time on real news.
+    ``gc.freeze()`` after loading moves them out of the collector's sight, and a higher
+    first-generation threshold (``run.gc_threshold``) collects less often. Reference
+    counting still frees almost everything at once, so memory is not affected.
+    """
+    old = gc.get_threshold()
+    threshold = settings.get("run", "gc_threshold", None)
+    gc.collect()
+    gc.freeze()
+    if threshold:
+        gc.set_threshold(*[int(x) for x in threshold])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+        gc.unfreeze()
+
+
 def run_local(chunks: Iterable[list], res: Resources) -> Iterator[Tables]:
-    for chunk in chunks:
-        yield process_chunk(chunk, res)
+    with tuned_gc(res.settings):
+        for chunk in chunks:
+            yield process_chunk(chunk, res)
 
 
 def run_pool(chunks: Iterable[list], model_dir: str, workers: int, base: str | None = None) -> Iterator[Tables]:

@@ -7,6 +7,7 @@ renamed into place only when the run ends (see :mod:`pipeline.export`).
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 from dataclasses import dataclass, field
@@ -48,13 +49,19 @@ def _count_items(tables: Tables) -> tuple[int, int, int]:
 
 def run(opts: RunOptions) -> dict:
     """Run the pipeline and write every output table plus ``run.json``; returns the summary."""
-    from pipeline.engine import load_resources, model_fingerprint, run_dask, run_local, run_pool
-    from pipeline.stance.model import load_model, versions
-
-    settings = load_settings()
     t0 = time.perf_counter()
-    chunk_size = opts.chunk_size or int(settings.get("run", "chunk_size", 100))
-    loaded = load_model(opts.model)  # fail early, before any output, on a bad model
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # while importing and loading: see pipeline.engine.paused_gc
+    try:
+        from pipeline.engine import load_resources, model_fingerprint, paused_gc, run_dask, run_local, run_pool
+        from pipeline.stance.model import load_model, versions
+
+        settings = load_settings()
+        chunk_size = opts.chunk_size or int(settings.get("run", "chunk_size", 100))
+        loaded = load_model(opts.model)  # fail early, before any output, on a bad model
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     model_id = loaded.model_id
 
     store = None
@@ -81,7 +88,9 @@ def run(opts: RunOptions) -> dict:
     elif opts.workers > 1:
         results = run_pool(chunks, str(opts.model), opts.workers, opts.base_model)
     else:
-        results = run_local(chunks, load_resources(opts.model, settings, opts.base_model, model=loaded))
+        with paused_gc():
+            res = load_resources(opts.model, settings, opts.base_model, model=loaded)
+        results = run_local(chunks, res)
 
     partitioned = opts.engine == "dask"
     outputs = PartitionedOutputSet(opts.out, OUTPUT_TABLES, opts.fmt) if partitioned else OutputSet(opts.out, OUTPUT_TABLES, opts.fmt)

@@ -355,12 +355,12 @@ class LoadedModel:
         proba = (self.compiled or self.pipeline).predict_proba(list(texts))
         order = [list(self.pipeline.classes_).index(l) for l in LABELS]
         proba = proba[:, order]
+        best = np.argmax(proba, axis=1).tolist()
         lex = self.lexicon
         out = []
-        for text, row in zip(texts, proba):
-            k = int(np.argmax(row))
+        for text, k, (pc, pd_, pn) in zip(texts, best, proba.tolist()):
             cues = tuple(c.describe() for c in lex.match(clean_text(text)))
-            out.append(Prediction(LABELS[k], float(row[0]), float(row[1]), float(row[2]), cues))
+            out.append(Prediction(LABELS[k], pc, pd_, pn, cues))
         clear_caches()  # the caches serve one batch; memory stays flat across batches
         return out
 
