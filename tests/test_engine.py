@@ -48,3 +48,23 @@ def test_dask_local_cluster_equals_local(local_run, tmp_path):
     b = pd.concat([pd.read_csv(p, keep_default_na=False) for p in parts]).sort_values(KEY).reset_index(drop=True)
     a = _records(local_run / "out" / "records.csv")
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_run_local_restores_the_garbage_collector(resources, seed_article):
+    """The GC tuning of a local run (freeze, thresholds) is undone when the run ends, and
+    GC stays off only while loading."""
+    import gc
+
+    from pipeline.engine import paused_gc, run_local
+
+    before = gc.get_threshold()
+    assert gc.get_freeze_count() == 0
+    results = run_local(iter([[seed_article]]), resources)
+    tables = next(results)
+    assert len(tables.articles) == 1
+    assert gc.get_freeze_count() > 0 and gc.get_threshold() != before  # tuned while running
+    results.close()
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == before
+    with paused_gc():
+        assert not gc.isenabled()
+    assert gc.isenabled()
