@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import os
+import threading
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,15 +187,18 @@ def tuned_gc(settings: Settings):
     """
     old = gc.get_threshold()
     threshold = settings.get("run", "gc_threshold", None)
-    gc.collect()
-    gc.freeze()
+    freeze = gc.get_freeze_count() == 0  # a host that froze objects itself is left as it is
+    if freeze:
+        gc.collect()
+        gc.freeze()
     if threshold:
         gc.set_threshold(*[int(x) for x in threshold])
     try:
         yield
     finally:
         gc.set_threshold(*old)
-        gc.unfreeze()
+        if freeze:
+            gc.unfreeze()
 
 
 def run_local(chunks: Iterable[list], res: Resources) -> Iterator[Tables]:
@@ -221,11 +225,17 @@ def run_pool(chunks: Iterable[list], model_dir: str, workers: int, base: str | N
             yield pending.popleft().result()
 
 
+_TASK_LOCK = threading.Lock()
+
+
 def _dask_task(chunk: list, model_dir: str, base: str | None) -> Tables:
-    key = ("res", model_dir, base)
-    if key not in _WORKER:
-        _WORKER[key] = load_resources(model_dir, load_settings(), base)
-    return process_chunk(chunk, _WORKER[key])
+    # a Dask worker may run several tasks in threads; the spaCy pipeline and its memory
+    # zone are not thread-safe, so the tasks of one worker process take turns
+    with _TASK_LOCK:
+        key = ("res", model_dir, base)
+        if key not in _WORKER:
+            _WORKER[key] = load_resources(model_dir, load_settings(), base)
+        return process_chunk(chunk, _WORKER[key])
 
 
 def run_dask(chunks: Iterable[list], model_dir: str, scheduler: str | None = None, workers: int = 2,

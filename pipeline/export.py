@@ -154,6 +154,10 @@ class OutputSet:
         self.writers[name].write(rows)
 
     def commit(self) -> dict[str, Path]:
+        # validate and write every table's buffer before renaming any of them: a schema
+        # error in one table must leave no final file of the others
+        for w in self.writers.values():
+            w.flush()
         return {n: w.commit() for n, w in self.writers.items()}
 
     def abort(self) -> None:

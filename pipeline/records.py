@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from itertools import combinations
-from math import fsum
+from statistics import mean
 
 from pipeline.contracts import Article, ErrorEntry, Mention, Prediction, Sentence
 from pipeline.labels import CONVERGENCE, DIVERGENCE, NEUTRAL
@@ -182,7 +182,7 @@ def summarise_topics(records: list[dict], positions: dict[int, str], *, band: fl
     out = []
     for (art, a, b, topic), rs in groups.items():
         counts = Counter(r["stance"] for r in rs)
-        ms = fsum(r["score"] for r in rs) / len(rs)
+        ms = mean(r["score"] for r in rs)
         conv = max(rs, key=lambda r: r["score"])
         div = min(rs, key=lambda r: r["score"])
         def pos(code):

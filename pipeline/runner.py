@@ -123,6 +123,9 @@ def run(opts: RunOptions) -> dict:
         outputs.abort()
         raise
     finally:
+        close = getattr(results, "close", None)
+        if close is not None:  # end the engine now (pool, cluster, GC tuning), even on error
+            close()
         if store is not None:
             store.close()
     counts["articles_skipped_in_store"] = skipped

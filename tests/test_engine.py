@@ -68,3 +68,22 @@ def test_run_local_restores_the_garbage_collector(resources, seed_article):
     with paused_gc():
         assert not gc.isenabled()
     assert gc.isenabled()
+
+
+def test_failed_run_restores_the_garbage_collector(tmp_path):
+    """A run that fails half-way (here: its progress callback raises) still ends the engine
+    and undoes the GC tuning, even while the exception is kept."""
+    import gc
+
+    from pipeline.runner import RunOptions, run
+
+    before = gc.get_threshold()
+
+    def boom(*_):
+        raise RuntimeError("consumer failed")
+
+    with pytest.raises(RuntimeError) as err:
+        run(RunOptions(paths=[str(SEED)], out=tmp_path / "o", model=ROOT / "models/default", progress=boom))
+    assert err.value is not None
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+    assert not list((tmp_path / "o").glob("*.csv"))

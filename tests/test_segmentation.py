@@ -103,3 +103,40 @@ def test_sentence_rule_equals_spacys_sentencizer(pieces, spaces):
     want = [t.i for t in doc if t.is_sent_start]
     final = [t.text in Sentencizer.default_punct_chars for t in doc]
     assert NewsSentencizer.boundaries(final, [t.is_punct for t in doc]) == want
+
+
+def test_one_doc_per_article_equals_one_doc_per_block(nlp, seed_article):
+    """segment() puts an article's blocks into one Doc; every block must come out exactly
+    as it would from a Doc of its own (sentences, offsets and mentions)."""
+    import json
+
+    from pipeline.ingestion import ingest
+    from pipeline.recognition import doc_mentions
+    from pipeline.contracts import Article
+    from conftest import ROOT
+
+    src = ROOT / "corpus/articles/kremlin_us_relations.jsonl"
+    arts = [seed_article] + [a for a in ingest([str(src), str(ROOT / "corpus/articles/sample_page.html")]) if isinstance(a, Article)][:40]
+    for art, seg in zip(arts, segment(arts, nlp)):
+        want = []
+        for bi, block in enumerate(art.blocks):
+            units = ([(r.text, r.start) for r in art.tables[block.table_index].rows] if block.kind == "table"
+                     else [(block.text, block.start)])
+            for text, base in units:
+                doc = nlp(text)
+                whole = block.kind in ("title", "heading", "table")
+                spans = [doc[:]] if whole else list(doc.sents)
+                found = doc_mentions(doc, base, text)
+                for sp in spans:
+                    t = sp.text
+                    if not t.strip():
+                        continue
+                    lo = base + sp.start_char + len(t) - len(t.lstrip())
+                    hi = lo + len(t.strip())
+                    ms = [(m.kind, m.code, m.start, m.end) for m in found
+                          if m.start >= base + sp.start_char and m.end <= base + sp.end_char]
+                    want.append((bi, lo, hi, ms))
+        got = [(s.block_index, s.start, s.end, [(m.kind, m.code, m.start, m.end) for m in ms])
+               for s, ms in zip(seg.sentences, seg.mentions)]
+        assert got == want, art.id
+        assert all(art.text[s.start:s.end] == s.text for s in seg.sentences)
