@@ -34,7 +34,7 @@ def _read_csv(path: Path) -> list[dict]:
 
 
 def actor_patterns(settings: Settings) -> list[dict]:
-    """SpanRuler phrase patterns for actors (and their exclusions)."""
+    """Phrase patterns (label, text) for actors and their exclusions."""
     seen, patterns = set(), []
 
     def add(label: str, text: str) -> None:

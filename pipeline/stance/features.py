@@ -16,7 +16,6 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from pipeline.labels import CONVERGENCE, DIVERGENCE
 from pipeline.stance.lexicon import Lexicon
 
-_WS = re.compile(r"\s+")
 
 CUE_FEATURE_NAMES = (
     "conv_main", "div_main", "conv_sub", "div_sub", "conv_negated", "div_negated",
