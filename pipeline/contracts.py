@@ -122,6 +122,48 @@ class Prediction:
 
 
 @dataclass(frozen=True)
+class Candidate:
+    """A pair of actors whose relation a sentence may be about (see CODEBOOK.md, "Pairs").
+
+    ``actor_a < actor_b``. ``first`` / ``second`` are the article offsets of the two
+    mentions chosen to stand for the pair (the closest mention of each actor), in text
+    order; an actor that the sentence does not name (an implied pair) has ``None``.
+    ``pair_source`` is ``explicit`` (both named), ``implied`` (the sentence refers to the
+    relation, "the two sides", and the article's main pair fills what it does not name) or
+    ``intro`` (a bullet takes the pair of its intro line).
+    """
+
+    sentence: int  # index of the sentence in its article
+    actor_a: str
+    actor_b: str
+    pair_source: str
+    first: tuple[str, int, int] | None = None  # (code, start, end) of the earlier mention
+    second: tuple[str, int, int] | None = None
+    trigger: str = ""  # the relation reference of an implied pair ("the two sides"), and its strength
+    n_actors: int = 0  # distinct actors named in the sentence (after the mention rules)
+
+
+@dataclass(frozen=True)
+class RelationDecision:
+    """The relation classifier's decision on one candidate pair."""
+
+    label: str  # none | convergence | divergence | neutral
+    p_none: float
+    p_convergence: float
+    p_divergence: float
+    p_neutral: float
+    source_actor: str = ""  # who does or says something to whom; "" when symmetric or unknown
+    target_actor: str = ""
+
+    @property
+    def score(self) -> float:
+        """P(convergence) - P(divergence) given that the pair is related (renormalised
+        without ``none``), in [-1, 1]."""
+        rel = self.p_convergence + self.p_divergence + self.p_neutral
+        return (self.p_convergence - self.p_divergence) / rel if rel > 0 else 0.0
+
+
+@dataclass(frozen=True)
 class StanceRecord:
     """One (sentence, actor pair, topic) record: the product's main output row."""
 

@@ -7,6 +7,11 @@ NEUTRAL = "neutral"
 #: Canonical order: probability columns and confusion matrices follow it.
 LABELS: tuple[str, ...] = (CONVERGENCE, DIVERGENCE, NEUTRAL)
 
+#: A candidate pair whose relation the sentence is not about: no record (not ``neutral``).
+NONE = "none"
+#: The relation classifier's labels: abstain first, then the three stances.
+RELATION_LABELS: tuple[str, ...] = (NONE, CONVERGENCE, DIVERGENCE, NEUTRAL)
+
 
 def score(p_convergence: float, p_divergence: float) -> float:
     """Goldstein-like score of a record: P(convergence) - P(divergence), in [-1, 1]."""

@@ -181,6 +181,11 @@ def build_segmenter(settings: Settings | None = None, base: str | None = None) -
             nlp.remove_pipe("parser")
     else:
         nlp = spacy.blank("en")
+    extra = list(settings.get("segment", "extra_infixes", []) or [])
+    if extra:  # e.g. split "U.S.-Russia" at the hyphen, as spaCy already splits "US-Russia"
+        from spacy.util import compile_infix_regex
+
+        nlp.tokenizer.infix_finditer = compile_infix_regex(list(nlp.Defaults.infixes) + extra).finditer
     for abbr in read_abbreviations(settings.path("segment", "abbreviations")):
         nlp.tokenizer.add_special_case(abbr, [{"ORTH": abbr}])
         if abbr[0].isupper() and abbr.upper() != abbr:  # "GEN." in all-caps headlines

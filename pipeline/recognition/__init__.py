@@ -52,6 +52,9 @@ def actor_patterns(settings: Settings) -> list[dict]:
         # (19k of them) are left out, which halves the patterns to load at start-up
         if alias.upper() != alias and row.get("kind") != "person":
             add(code, alias.upper())
+        # British and wire style writes organisation acronyms in title case: "Nato", "Opec"
+        if row.get("kind") == "igo" and len(alias) >= 4 and alias.isalpha() and alias.isupper():
+            add(code, alias.title())
         if alias.startswith("the ") and alias[4:5].isupper():
             add(code, "The " + alias[4:])
     excl = settings.path("vocab", "actor_exclusions")
