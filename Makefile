@@ -27,7 +27,7 @@ $(MODEL)/model.skops: | $(STAMP)
 model: $(MODEL)/model.skops ## Make sure the default stance model exists (trains it if missing)
 
 train: $(STAMP) ## Retrain the default model from corpus/annotations/*.csv (deterministic)
-	$(BIN)/stance train corpus/annotations/news_sentences.csv corpus/annotations/seed.csv -o $(MODEL) --seed 13 --cross-source
+	$(BIN)/stance train corpus/annotations/news_sentences.csv corpus/annotations/seed.csv --pairs corpus/annotations/pairs.csv --eval corpus/eval/relations_articles.csv -o $(MODEL) --seed 13 --cross-source
 
 vocab: $(STAMP) ## Rebuild corpus/vocab/*.csv from the raw event-coding dictionaries
 	$(BIN)/python corpus/build/build_vocab.py

@@ -139,7 +139,7 @@ class Candidate:
     pair_source: str
     first: tuple[str, int, int] | None = None  # (code, start, end) of the earlier mention
     second: tuple[str, int, int] | None = None
-    trigger: str = ""  # the relation reference of an implied pair ("the two sides"), and its strength
+    trigger: str = ""  # the sentence's relation reference ("the two sides|strong"), which makes an implied pair
     n_actors: int = 0  # distinct actors named in the sentence (after the mention rules)
 
 
@@ -164,21 +164,25 @@ class RelationDecision:
 
 
 @dataclass(frozen=True)
-class StanceRecord:
-    """One (sentence, actor pair, topic) record: the product's main output row."""
+class RelationRecord:
+    """One (sentence, actor pair, topic) relation record: the product's main output row
+    (the columns of ``records.csv``)."""
 
     article_id: str
     sentence_id: int
     actor_a: str
     actor_b: str
-    pair_source: str  # "explicit" | "context"
+    pair_source: str  # "explicit" | "implied" | "intro"
+    source_actor: str  # "" when symmetric or unknown
+    target_actor: str
     topic: str
     stance: str
     score: float
     p_convergence: float
     p_divergence: float
     p_neutral: float
-    cues: tuple[str, ...]
+    p_none: float
+    cues: str
     evidence: str
     section: str
     block_kind: str
@@ -187,19 +191,24 @@ class StanceRecord:
     model_id: str
 
 
+StanceRecord = RelationRecord  # the earlier name
+
+
 @dataclass
 class Tables:
     """The rows a chunk of articles produces, one list per output table."""
 
     sentences: list[dict] = field(default_factory=list)
     records: list[dict] = field(default_factory=list)
+    relations: list[dict] = field(default_factory=list)
     topics: list[dict] = field(default_factory=list)
     tables: list[dict] = field(default_factory=list)
     check: list[dict] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
     articles: list[dict] = field(default_factory=list)
 
-    NAMES = ("articles", "sentences", "records", "topics", "tables", "check", "errors")
+
+    NAMES = ("articles", "sentences", "records", "relations", "topics", "tables", "check", "errors")
 
     def extend(self, other: "Tables") -> None:
         for name in self.NAMES:

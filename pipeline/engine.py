@@ -20,11 +20,13 @@ from typing import Iterable, Iterator
 from pipeline.checking import check_rows
 from pipeline.config import Settings, load_settings
 from pipeline.contracts import Article, ErrorEntry, Prediction, Tables
+from pipeline.models import LoadedModel, load_model, model_fingerprint  # noqa: F401  (re-exported)
 from pipeline.recognition import add_recognisers
-from pipeline.records import (apply_intro_context, attributed_positions, build_records, error_row, main_pair,
-                              sentence_row, summarise_topics)
+from pipeline.records import (apply_intro_context, attributed_positions, attribution_pattern, build_records, error_row,
+                              sentence_row, summarise_relations, summarise_topics)
+from pipeline.relations.candidates import CandidateRules, load_rules
+from pipeline.relations.stage import relate
 from pipeline.segmentation import build_segmenter, segment
-from pipeline.stance.model import LoadedModel, load_model, sha256_file
 from pipeline.tables import read_header_rules, table_rows
 
 
@@ -32,8 +34,10 @@ from pipeline.tables import read_header_rules, table_rows
 class Resources:
     nlp: object
     model: LoadedModel
-    rules: list
+    rules: list  # table header rules
     settings: Settings
+    candidates: CandidateRules | None = None
+    attribution: object = None  # compiled attribution words
     warm: bool = False  # has a chunk been processed (outside a memory zone) yet?
     zone: ExitStack | None = None  # the open spaCy memory zone, if any
     zone_strings: int = 0  # size of the string store when that zone was opened
@@ -48,7 +52,8 @@ def load_resources(model_dir: str | Path, settings: Settings | None = None, base
     settings = settings or load_settings()
     model = model or load_model(model_dir)
     nlp = add_recognisers(build_segmenter(settings, base=base), settings)
-    return Resources(nlp=nlp, model=model, rules=read_header_rules(settings), settings=settings)
+    return Resources(nlp=nlp, model=model, rules=read_header_rules(settings), settings=settings,
+                     candidates=load_rules(settings), attribution=attribution_pattern(settings.path("records", "attribution")))
 
 
 def _article_row(a: Article, n_sent: int, n_rec: int, model_id: str) -> dict:
@@ -118,29 +123,52 @@ def _process_chunk(items: list, res: Resources) -> Tables:
         return out
     band = float(s.get("check", "neutral_band", 0.15))
     no_topic = str(s.get("records", "no_topic", "general"))
-    use_context = bool(s.get("records", "context_pair", True))
-    min_m = int(s.get("records", "min_mentions_for_main_pair", 1))
+    min_m = int(s.get("records", "min_mentions_for_main_pair", 2))
+    per_article: list[list[Prediction]] = []
+    kept = []
     pos = 0
     for seg in segs:
-        art = seg.article
         n = len(seg.sentences)
-        preds: list[Prediction] = preds_flat[pos : pos + n]
+        preds = preds_flat[pos : pos + n]
         pos += n
         try:
-            ms = seg.mentions
-            preds = apply_intro_context(seg.sentences, preds, art)
-            context = main_pair(ms, min_m) if use_context else None
-            records = build_records(art, seg.sentences, ms, preds, model_id=res.model_id, context=context, no_topic=no_topic)
-            positions = attributed_positions(art, seg.sentences, ms)
+            per_article.append(apply_intro_context(seg.sentences, preds, seg.article))
+            kept.append(seg)
+        except Exception as exc:  # this article fails; the others go on
+            art = seg.article
+            out.errors.append(error_row(ErrorEntry(art.path, f"{type(exc).__name__}: {exc}", stage="process",
+                                                   line=art.line, article_id=art.id)))
+    segs = kept
+    try:  # one relation-classifier call for every candidate pair of the chunk
+        relations = relate(segs, per_article, res.candidates, res.model.relation, lexicon=res.model.lexicon,
+                           min_mentions=min_m)
+    except Exception as exc:
+        if len(segs) <= 1:
+            for seg in segs:
+                art = seg.article
+                out.errors.append(error_row(ErrorEntry(art.path, f"{type(exc).__name__}: {exc}", stage="process",
+                                                       line=art.line, article_id=art.id)))
+            return out
+        for seg in segs:  # find the article that fails: redo them one by one
+            out.extend(_process_chunk([seg.article], res))
+        return out
+    for seg, preds, rel in zip(segs, per_article, relations):
+        art = seg.article
+        n = len(seg.sentences)
+        try:
+            records = build_records(seg.sentences, seg.mentions, preds, rel, model_id=res.model_id, no_topic=no_topic)
+            positions = attributed_positions(art, seg.sentences, rel.actors, res.attribution)
             row_preds = {(x.table_index, x.row_index): p for x, p in zip(seg.sentences, preds) if x.block_kind == "table"}
-            trows = table_rows(art, res.nlp, res.rules, row_preds, context=context)
-            out.sentences.extend(sentence_row(x, m, p) for x, m, p in zip(seg.sentences, ms, preds))
+            trows = table_rows(art, res.nlp, res.rules, row_preds, context=rel.context.main_pair)
+            out.sentences.extend(sentence_row(x, m, p) for x, m, p in zip(seg.sentences, seg.mentions, preds))
             out.records.extend(records)
+            out.relations.extend(summarise_relations(records, art, band=band))
             out.topics.extend(summarise_topics(records, positions, band=band))
             out.tables.extend(trows)
             out.check.extend(check_rows(trows, records, band=band))
             out.articles.append(_article_row(art, n, len(records), res.model_id))
-            out.errors.extend(error_row(ErrorEntry(art.path, w, line=art.line, article_id=art.id, severity="warning")) for w in art.warnings)
+            out.errors.extend(error_row(ErrorEntry(art.path, w, line=art.line, article_id=art.id, severity="warning"))
+                              for w in tuple(art.warnings) + tuple(rel.remarks))
         except Exception as exc:  # one article's failure must not stop the batch
             out.errors.append(error_row(ErrorEntry(art.path, f"{type(exc).__name__}: {exc}", stage="process", line=art.line, article_id=art.id)))
     return out
@@ -270,5 +298,3 @@ def run_dask(chunks: Iterable[list], model_dir: str, scheduler: str | None = Non
             cluster.close()
 
 
-def model_fingerprint(model_dir: str | Path) -> str:
-    return sha256_file(Path(model_dir) / "model.skops")

@@ -19,6 +19,8 @@ import pandas as pd
 from pipeline.schemas import SCHEMAS, frame
 
 FORMATS = ("csv", "jsonl", "parquet")
+#: ``--format plover``: every table as JSONL, plus ``plover.jsonl`` (the records as PLOVER-style events)
+RUN_FORMATS = FORMATS + ("plover",)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -139,6 +141,33 @@ class TableWriter:
     def abort(self) -> None:
         self._buffer = []
         self._close()
+        if self.partial.exists():
+            self.partial.unlink()
+
+
+class JsonlWriter:
+    """Lines of JSON objects (no schema) to ``NAME.jsonl.partial``, renamed on commit."""
+
+    def __init__(self, folder: Path, name: str):
+        self.final = Path(folder) / f"{name}.jsonl"
+        self.partial = self.final.with_name(self.final.name + ".partial")
+        self.final.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = open(self.partial, "w", encoding="utf-8")
+        self.rows = 0
+
+    def write(self, rows: list[dict]) -> None:
+        for r in rows:
+            self._fh.write(json.dumps(r, ensure_ascii=False, allow_nan=False, default=str) + "\n")
+        self.rows += len(rows)
+
+    def commit(self) -> Path:
+        self._fh.close()
+        os.replace(self.partial, self.final)
+        return self.final
+
+    def abort(self) -> None:
+        if not self._fh.closed:
+            self._fh.close()
         if self.partial.exists():
             self.partial.unlink()
 

@@ -17,7 +17,10 @@ from typing import Callable, Iterable
 from pipeline.checking import summary as check_summary
 from pipeline.config import load_settings
 from pipeline.contracts import Tables
-from pipeline.export import OutputSet, PartitionedOutputSet, atomic_write_text
+from datetime import date
+
+from pipeline.export import JsonlWriter, OutputSet, PartitionedOutputSet, atomic_write_text
+from pipeline.records import plover_events
 from pipeline.ingestion import ingest, unique_articles
 from pipeline.segmentation import iter_chunks
 
@@ -53,8 +56,9 @@ def run(opts: RunOptions) -> dict:
     gc_was_enabled = gc.isenabled()
     gc.disable()  # while importing and loading: see pipeline.engine.paused_gc
     try:
-        from pipeline.engine import load_resources, model_fingerprint, paused_gc, run_dask, run_local, run_pool
-        from pipeline.stance.model import load_model, versions
+        from pipeline.engine import load_resources, paused_gc, run_dask, run_local, run_pool
+        from pipeline.models import load_model, model_fingerprint
+        from pipeline.modelling.training import versions
 
         settings = load_settings()
         chunk_size = opts.chunk_size or int(settings.get("run", "chunk_size", 100))
@@ -93,9 +97,13 @@ def run(opts: RunOptions) -> dict:
         results = run_local(chunks, res)
 
     partitioned = opts.engine == "dask"
-    outputs = PartitionedOutputSet(opts.out, OUTPUT_TABLES, opts.fmt) if partitioned else OutputSet(opts.out, OUTPUT_TABLES, opts.fmt)
+    plover = opts.fmt == "plover"
+    fmt = "jsonl" if plover else opts.fmt
+    outputs = PartitionedOutputSet(opts.out, OUTPUT_TABLES, fmt) if partitioned else OutputSet(opts.out, OUTPUT_TABLES, fmt)
+    events = JsonlWriter(opts.out, "plover") if plover else None
+    coded_date = date.today().isoformat()
     counts = {"articles_processed": 0, "inputs_failed": 0, "warnings": 0, "sentences": 0, "records": 0,
-              "table_rows": 0, "articles_skipped_in_store": 0}
+              "relations": 0, "table_rows": 0, "articles_skipped_in_store": 0}
     check_all: list[dict] = []
     words = 0
     try:
@@ -105,6 +113,9 @@ def run(opts: RunOptions) -> dict:
             else:
                 for name in OUTPUT_TABLES:
                     outputs.write(name, getattr(tables, name))
+            if events is not None:
+                meta = {a["article_id"]: a for a in tables.articles}
+                events.write(plover_events(tables.records, meta, coded_date=coded_date))
             if store is not None:
                 store.add(tables, model_id)
             a, f, w = _count_items(tables)
@@ -113,14 +124,19 @@ def run(opts: RunOptions) -> dict:
             counts["warnings"] += w
             counts["sentences"] += len(tables.sentences)
             counts["records"] += len(tables.records)
+            counts["relations"] += len(tables.relations)
             counts["table_rows"] += len(tables.tables)
             check_all.extend({"status": c["status"]} for c in tables.check)
             words += sum(len(s["text"].split()) for s in tables.sentences)
             if opts.progress:
                 opts.progress(a + f, words)
         written = outputs.commit()
+        if events is not None:
+            written["plover"] = events.commit()
     except BaseException:
         outputs.abort()
+        if events is not None:
+            events.abort()
         raise
     finally:
         close = getattr(results, "close", None)

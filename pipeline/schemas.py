@@ -36,24 +36,41 @@ STANCE_COLUMNS = {
     "stance": _s(checks=_LABEL), "score": _f(_SCORE), "p_convergence": _f(_PROB), "p_divergence": _f(_PROB), "p_neutral": _f(_PROB),
 }
 
+SUMMARY_COLUMNS = {
+    "n_sentences": _i(), "n_convergence": _i(), "n_divergence": _i(), "n_neutral": _i(), "mean_score": _f(_SCORE),
+    "net_stance": _s(checks=_LABEL),
+    "convergence_evidence": _s(), "convergence_sentence_id": _i(nullable=True),
+    "divergence_evidence": _s(), "divergence_sentence_id": _i(nullable=True),
+}
+#: a net stance never contradicts its own counts (see pipeline.records.net_stance)
+NET_RULE = pa.Check(lambda df: ~(((df["net_stance"] == "divergence") & (df["n_divergence"] <= df["n_convergence"]))
+                                 | ((df["net_stance"] == "convergence") & (df["n_convergence"] <= df["n_divergence"]))).any(),
+                    error="net_stance contradicts the counts")
+
 SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "segments": pa.DataFrameSchema(SEGMENT_COLUMNS, strict=True, ordered=True),
     "sentences": pa.DataFrameSchema(
         {**SEGMENT_COLUMNS, "actors": _s(), "topics": _s(), **STANCE_COLUMNS, "cues": _s()}, strict=True, ordered=True),
     "records": pa.DataFrameSchema({
         "article_id": _s(), "sentence_id": _i(), "actor_a": _s(), "actor_b": _s(),
-        "pair_source": _s(checks=pa.Check.isin(["explicit", "context"])), "topic": _s(),
-        **STANCE_COLUMNS, "cues": _s(), "evidence": _s(), "section": _s(), "block_kind": _s(),
+        "pair_source": _s(checks=pa.Check.isin(["explicit", "implied", "intro"])),
+        "source_actor": _s(), "target_actor": _s(), "topic": _s(),
+        **STANCE_COLUMNS, "p_none": _f(_PROB), "cues": _s(), "evidence": _s(), "section": _s(), "block_kind": _s(),
         "start": _i(), "end": _i(), "model_id": _s(),
-    }, strict=True, ordered=True,
-        checks=pa.Check(lambda df: (df["actor_a"] < df["actor_b"]).all(), error="actor pairs must be ordered a < b")),
+    }, strict=True, ordered=True, checks=[
+        pa.Check(lambda df: (df["actor_a"] < df["actor_b"]).all(), error="actor pairs must be ordered a < b"),
+        pa.Check(lambda df: ((df["source_actor"] == "") | (df["source_actor"] == df["actor_a"])
+                             | (df["source_actor"] == df["actor_b"])).all(), error="source_actor must be one of the pair"),
+        pa.Check(lambda df: (df["stance"] != "none").all(), error="a record is never 'none'"),
+    ]),
+    "relations": pa.DataFrameSchema({
+        "article_id": _s(), "date": _s(), "actor_a": _s(), "actor_b": _s(), **SUMMARY_COLUMNS,
+        "n_a_to_b": _i(), "n_b_to_a": _i(), "topics": _s(),
+    }, strict=True, ordered=True, checks=[NET_RULE]),
     "topics": pa.DataFrameSchema({
-        "article_id": _s(), "actor_a": _s(), "actor_b": _s(), "topic": _s(), "n_sentences": _i(),
-        "n_convergence": _i(), "n_divergence": _i(), "n_neutral": _i(), "mean_score": _f(_SCORE), "net_stance": _s(checks=_LABEL),
-        "convergence_evidence": _s(), "convergence_sentence_id": _i(nullable=True),
-        "divergence_evidence": _s(), "divergence_sentence_id": _i(nullable=True),
+        "article_id": _s(), "actor_a": _s(), "actor_b": _s(), "topic": _s(), **SUMMARY_COLUMNS,
         "position_a": _s(), "position_b": _s(),
-    }, strict=True, ordered=True),
+    }, strict=True, ordered=True, checks=[NET_RULE]),
     "tables": pa.DataFrameSchema({
         "article_id": _s(), "table_index": _i(), "row_index": _i(), "section": _s(), "header": _s(),
         "topic_cell": _s(), "topic": _s(), "actor_a": _s(), "actor_b": _s(),

@@ -18,8 +18,12 @@ from pipeline.contracts import Tables
 from pipeline.schemas import frame
 
 # the run's tables, articles last: an article counts as done only once all its rows are in
-TABLES = ("sentences", "records", "topics", "tables", "check", "errors", "articles")
-_NEEDS_MODEL = ("sentences", "topics", "tables", "check")  # tables whose rows do not carry model_id
+TABLES = ("sentences", "records", "relations", "topics", "tables", "check", "errors", "articles")
+_NEEDS_MODEL = ("sentences", "relations", "topics", "tables", "check")  # tables whose rows do not carry model_id
+
+
+class StoreError(RuntimeError):
+    """A store that this version cannot add to (its tables have other columns)."""
 
 
 class Store:
@@ -28,6 +32,7 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.con = duckdb.connect(str(self.path))
         self._ready: set[str] = {r[0] for r in self.con.execute("select table_name from information_schema.tables").fetchall()}
+        self._checked: set[str] = set()
         self.con.execute("create table if not exists models (model_id varchar primary key, last_added timestamp)")
 
     def close(self) -> None:
@@ -40,6 +45,13 @@ class Store:
         return df
 
     def _ensure(self, name: str, df: pd.DataFrame) -> None:
+        if name in self._ready and name not in self._checked:
+            have = [r[0] for r in self.con.execute(
+                "select column_name from information_schema.columns where table_name = ? order by ordinal_position", [name]).fetchall()]
+            if have != list(df.columns):
+                raise StoreError(f"{self.path}: table {name!r} has the columns of another version of stance-pipeline "
+                                 f"({len(have)} columns, this version writes {len(df.columns)}); use a new --store file")
+            self._checked.add(name)
         if name not in self._ready:
             self.con.register("_new", df)
             self.con.execute(f'create table if not exists "{name}" as select * from _new limit 0')

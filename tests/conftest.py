@@ -55,7 +55,7 @@ def seed_article(settings):
 
 @pytest.fixture(scope="session")
 def model():
-    from pipeline.stance.model import load_model
+    from pipeline.models import load_model
 
     return load_model(MODEL)
 
@@ -75,3 +75,26 @@ def run_cli(*args: str, cwd: Path | None = None, check: bool = True, env: dict |
     if check and proc.returncode != 0:
         raise AssertionError(f"stance {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory):
+    """A model folder trained on a small sample of the bundled annotations (both classifiers)."""
+    import pandas as pd
+
+    from pipeline.models import save_model
+    from pipeline.training import card_markdown, train
+
+    data = tmp_path_factory.mktemp("data")
+    df = pd.read_csv(ROOT / "corpus/annotations/news_sentences.csv", dtype=str, keep_default_na=False)
+    sample = pd.concat([g.sample(min(len(g), 90), random_state=1) for _, g in df.groupby("stance")])
+    sentences = data / "small.csv"
+    sample.to_csv(sentences, index=False)
+    pairs = pd.read_csv(ROOT / "corpus/annotations/pairs.csv", dtype=str, keep_default_na=False)
+    keep = pairs["uid"].drop_duplicates().sample(300, random_state=2)
+    pair_file = data / "pairs.csv"
+    pairs[pairs["uid"].isin(set(keep))].to_csv(pair_file, index=False)
+    folder = tmp_path_factory.mktemp("models") / "tiny"
+    result = train([str(sentences)], [str(pair_file)], name="tiny", seed=3, c_grid=(1.0,), pair_c_grid=(0.5,), folds=3)
+    model_id = save_model(result.objects, result.card, folder, card_markdown)
+    return folder, model_id, sentences, pair_file, result

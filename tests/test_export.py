@@ -60,8 +60,9 @@ def test_schema_error_in_one_table_leaves_no_final_file_of_any(tmp_path):
     out = OutputSet(tmp_path, OUTPUT_TABLES, "csv")
     out.write("errors", [_err("fine")])
     out.write("records", [{"article_id": "a", "sentence_id": 0, "actor_a": "RUS", "actor_b": "USA", "pair_source": "explicit",
+                           "source_actor": "", "target_actor": "",
                            "topic": "general", "stance": "bogus", "score": 0.0, "p_convergence": 0.3, "p_divergence": 0.3,
-                           "p_neutral": 0.4, "cues": "", "evidence": "x", "section": "", "block_kind": "paragraph",
+                           "p_neutral": 0.3, "p_none": 0.1, "cues": "", "evidence": "x", "section": "", "block_kind": "paragraph",
                            "start": 0, "end": 1, "model_id": "m"}])
     with pytest.raises(pandera.errors.SchemaErrors):
         out.commit()

@@ -78,7 +78,7 @@ def test_big_table_is_read_whole(hostile):
 
 def test_outputs_are_valid_csv_with_formulas_neutralised(hostile):
     _, out, _ = hostile
-    for name in ("articles", "sentences", "records", "topics", "tables", "check", "errors"):
+    for name in ("articles", "sentences", "records", "relations", "topics", "tables", "check", "errors"):
         df = pd.read_csv(out / f"{name}.csv", keep_default_na=False, dtype=str)
         for col in df.columns:
             if pd.to_numeric(df[col], errors="coerce").notna().all():
@@ -92,7 +92,7 @@ def test_outputs_are_valid_csv_with_formulas_neutralised(hostile):
 def test_tampered_or_foreign_model_is_refused(tmp_path):
     bad = tmp_path / "model"
     shutil.copytree(MODEL, bad)
-    (bad / "model.skops").write_bytes(b"PK\x03\x04 not really a model")
+    (bad / "sentence.skops").write_bytes(b"PK\x03\x04 not really a model")
     p = run_cli("run", str(SEED), "-o", str(tmp_path / "o"), "--model", str(bad), check=False)
     assert p.returncode == 2 and "tampered" in p.stderr and "Traceback" not in p.stderr
     assert not (tmp_path / "o").exists()

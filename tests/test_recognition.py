@@ -24,6 +24,15 @@ def _found(nlp, text, kind="actor"):
         ("Beijing and Kyiv signed a deal.", ["CHN", "UKR"]),
         ("NATO and the EU met at the UN.", ["NATO", "EU", "UN"]),
         ("U.S. WHEAT BONUS TO SOVIET UNION CALLED DORMANT", ["USA", "RUS"]),
+        # the capitalisations and hyphenated pairs news uses
+        ("Nato allies met in Brussels.", ["NATO", "EU"]),
+        ("U.S.-Russia relations soured.", ["USA", "RUS"]),
+        ("The U.S.-Russian summit ended.", ["USA", "RUS"]),
+        ("US-Russian ties and the Russia-Ukraine war.", ["USA", "RUS", "UKR"]),
+        ("Sino-US trade talks resumed.", ["CHN", "USA"]),
+        ("the People’s Republic of China said", ["CHN"]),
+        ("Liz Truss met Lavrov; Truss warned him.", ["GBR", "RUS"]),
+        ("The North Koreans fired a missile.", ["PRK"]),
     ],
 )
 def test_actor_aliases_and_metonyms(nlp, text, expected):
@@ -35,9 +44,14 @@ def test_case_us_pronoun_is_not_the_usa(nlp):
     assert _found(nlp, "The US hopes the talks go well.") == ["USA"]
 
 
-@pytest.mark.parametrize("text", ["The Washington Post reported the story.", "According to the Washington Times, it rained."])
+@pytest.mark.parametrize("text", ["The Washington Post reported the story.", "According to the Washington Times, it rained.",
+                                  "USA Today reported it.", "the National Security Council met"])
 def test_false_friends(nlp, text):
-    assert "USA" not in _found(nlp, text)
+    assert "USA" not in _found(nlp, text) and "UN" not in _found(nlp, text)
+
+
+def test_surnames_of_common_words_are_not_aliases(nlp):
+    assert _found(nlp, "Rice prices rose in May, Brown said.") == []
 
 
 def test_mention_offsets(nlp):

@@ -70,7 +70,8 @@ def test_same_file_twice_and_duplicate_ids(tmp_path, settings):
 def test_check_uses_only_the_tables_own_pair():
     table = [{"article_id": "a", "table_index": 0, "row_index": 0, "topic_cell": "Trade", "topic": "trade",
               "actor_a": "RUS", "actor_b": "USA", "stance": "divergence"}]
-    other_pair = [{"article_id": "a", "sentence_id": 1, "actor_a": "CHN", "actor_b": "RUS", "topic": "trade", "score": 0.9, "stance": "convergence"}]
+    other_pair = [{"article_id": "a", "sentence_id": 1, "actor_a": "CHN", "actor_b": "RUS", "topic": "trade", "score": 0.9,
+                   "stance": "convergence", "p_none": 0.1, "block_kind": "paragraph"}]
     (row,) = check_rows(table, other_pair)
     assert row["status"] == "missing"
 

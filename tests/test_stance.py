@@ -1,16 +1,15 @@
-"""Stance: lexicon negation and scope, train -> save -> load -> classify round trip,
-determinism, skops refusing foreign objects and tampered files."""
+"""Stance: lexicon negation and scope; training both classifiers -> save -> load -> predict;
+determinism; honest metrics in the card."""
 
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
-from pipeline.labels import CONVERGENCE, DIVERGENCE, LABELS, NEUTRAL
+from pipeline.labels import CONVERGENCE, DIVERGENCE, LABELS, NEUTRAL, RELATION_LABELS
 from pipeline.stance.lexicon import Lexicon
-from pipeline.stance.model import ModelError, load_lexicon, load_model, save_model, train
+from pipeline.stance.model import load_lexicon
 
 LEX = Lexicon(
     {"reject": (DIVERGENCE, 0.4), "rejected": (DIVERGENCE, 0.4), "cooperate": (CONVERGENCE, 0.3),
@@ -49,90 +48,72 @@ def test_project_lexicon_is_built_from_cameo(settings):
     assert lex.cues["sanctions"][0] == DIVERGENCE
 
 
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    """A model trained on a small, balanced sample of the bundled annotations."""
-    import pandas as pd
-
-    from conftest import ROOT
-
-    df = pd.read_csv(ROOT / "corpus/annotations/news_sentences.csv", dtype=str, keep_default_na=False)
-    sample = pd.concat([g.sample(min(len(g), 90), random_state=1) for _, g in df.groupby("stance")])
-    path = tmp_path_factory.mktemp("data") / "small.csv"
-    sample.to_csv(path, index=False)
-    folder = tmp_path_factory.mktemp("models") / "tiny"
-    result = train([str(path)], name="tiny", seed=3, c_grid=(1.0,), folds=3)
-    model_id = save_model(result, folder)
-    return folder, model_id, path
-
-
 def test_round_trip_and_card(tiny_model):
-    folder, model_id, _ = tiny_model
+    from pipeline.models import load_model
+
+    folder, model_id, _, _, _ = tiny_model
     m = load_model(folder)
-    assert m.model_id == model_id
+    assert m.model_id == model_id and model_id.startswith("tiny-")
     preds = m.predict(["Washington imposed new sanctions on Moscow.", "The two countries agreed to cooperate closely."])
     for p in preds:
         assert p.stance in LABELS
         assert abs(p.p_convergence + p.p_divergence + p.p_neutral - 1) < 1e-6
         assert -1 <= p.score <= 1
+    assert set(m.relation.relation.classes_) == set(RELATION_LABELS)
     card = json.loads((folder / "card.json").read_text())
-    assert card["data"]["heldout_rows"] > 0 and card["data"]["train_rows"] > card["data"]["heldout_rows"]
-    assert not set(card["data"]["heldout_article_ids"]) & set(card["data"]["train_article_ids"])
-    held = card["metrics"]["heldout"]
-    assert {"model", "majority", "lexicon"} <= set(held)
+    s, r = card["sentence"], card["relation"]
+    assert s["data"]["heldout_rows"] > 0 and s["data"]["train_rows"] > s["data"]["heldout_rows"]
+    assert not set(s["data"]["heldout_article_ids"]) & set(s["data"]["train_article_ids"])
+    assert {"model", "majority", "lexicon"} <= set(s["metrics"]["heldout"])
+    assert not set(r["data"]["heldout_article_ids"]) & set(r["data"]["train_article_ids"])
+    held = r["metrics"]["heldout"]
+    assert set(held) == {"model", "baseline_sentence_stance_context_pairs", "baseline_explicit_pairs_sentence_stance"}
+    for res in held.values():
+        for k in ("pair", "triple"):
+            assert 0 <= res[k]["precision"] <= 1 and 0 <= res[k]["recall"] <= 1 and 0 <= res[k]["f1"] <= 1
+    assert set(card["files"]) == {"sentence.skops", "relation.skops"}
     assert (folder / "card.md").read_text().startswith("# Model card")
 
 
-def test_training_is_deterministic(tiny_model, tmp_path):
-    folder, _, data = tiny_model
-    again = train([str(data)], name="tiny", seed=3, c_grid=(1.0,), folds=3)
+def test_training_is_deterministic(tiny_model):
+    from pipeline.models import load_model
+    from pipeline.training import train
+
+    folder, _, sentences, pairs, result = tiny_model
+    again = train([str(sentences)], [str(pairs)], name="tiny", seed=3, c_grid=(1.0,), pair_c_grid=(0.5,), folds=3)
     texts = ["Russia accused the United States of meddling.", "Talks were held.", "Both sides welcomed the deal."]
     a = load_model(folder).pipeline.predict_proba(texts)
-    b = again.model.predict_proba(texts)
+    b = again.objects["sentence"].predict_proba(texts)
     assert (a == b).all()
+    assert again.card["relation"]["metrics"]["heldout"] == result.card["relation"]["metrics"]["heldout"]
 
 
-def test_loading_refuses_foreign_types(tiny_model, tmp_path):
-    import skops.io as sio
+def test_pair_scores_against_hand_computed_counts():
+    """The system scores count pairs, not candidates: a missed annotated pair is a miss even
+    when no candidate proposed it; a pair the system outputs that nobody annotated is a false
+    positive."""
+    import numpy as np
+    import pandas as pd
 
-    folder, _, _ = tiny_model
-    bad = tmp_path / "bad"
-    shutil.copytree(folder, bad)
+    from pipeline.relations.features import ArticleContext
+    from pipeline.relations.training import Featurized, PairSentence, score
 
-    class Evil:  # a type no model should contain
-        pass
-
-    sio.dump({"x": Evil()}, bad / "model.skops")
-    card = json.loads((bad / "card.json").read_text())
-    from pipeline.stance.model import sha256_file
-
-    card["model_file"]["sha256"] = sha256_file(bad / "model.skops")  # a consistent, but foreign, folder
-    (bad / "card.json").write_text(json.dumps(card))
-    with pytest.raises(ModelError, match="untrusted"):
-        load_model(bad)
-
-
-def test_loading_refuses_tampered_file(tiny_model, tmp_path):
-    folder, _, _ = tiny_model
-    bad = tmp_path / "tampered"
-    shutil.copytree(folder, bad)
-    with open(bad / "model.skops", "ab") as fh:
-        fh.write(b"junk")
-    with pytest.raises(ModelError, match="tampered"):
-        load_model(bad)
-
-
-def test_missing_model_folder(tmp_path):
-    with pytest.raises(ModelError, match="no model.skops"):
-        load_model(tmp_path)
+    s1 = PairSentence("u1", "x", "src", "a1", "paragraph", ArticleContext(None, {}),
+                      {"RUS-USA": ("divergence", ""), "GBR-USA": ("none", ""), "GBR-RUS": ("divergence", "")})
+    s2 = PairSentence("u2", "y", "src", "a2", "paragraph", ArticleContext(None, {}), {"CHN-USA": ("convergence", "")})
+    F = Featurized([s1, s2], pd.DataFrame(), [], np.array([]), [], [], [], [[], []])
+    out = {0: {"RUS-USA": ("divergence", ""), "GBR-USA": ("divergence", "")}, 1: {"CHN-USA": ("neutral", "")}}
+    res = score(F, out)
+    # 3 predicted, 3 gold; pairs found 2 (RUS-USA, CHN-USA); stances right 1 (RUS-USA)
+    assert res["pair"] == {"precision": 0.6667, "recall": 0.6667, "f1": 0.6667}
+    assert res["triple"] == {"precision": 0.3333, "recall": 0.3333, "f1": 0.3333}
+    assert res["stance_on_found"]["n"] == 2
 
 
 def test_cross_source_metrics_leave_each_source_out(tiny_model):
-    import pandas as pd
-
     from pipeline.stance.model import cross_source_metrics, read_annotations
 
-    _, _, data = tiny_model
+    _, _, data, _, _ = tiny_model
     df = read_annotations([str(data)])
     res = cross_source_metrics(df, load_lexicon(), C=1.0, seed=3, min_rows=20)
     big = {s for s, n in df["source"].value_counts().items() if n >= 20}

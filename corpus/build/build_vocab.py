@@ -194,6 +194,38 @@ def phoenix_actors(countries, igo_map, stats):
     return rows
 
 
+# family name first: the last word of these names is a given name
+FAMILY_NAME_FIRST = {"CHN", "TWN", "HKG", "KOR", "PRK", "VNM", "MNG", "KHM"}
+
+
+def surnames(manual_rows, stats):
+    """Surname-only aliases of the hand-listed office holders of ``actors_manual.csv``
+    ("Liz Truss" -> "Truss"), except where the surname is stoplisted
+    (``surname_stoplist.csv``: common words and common surnames), shorter than four
+    letters, written family name first, or shared by people of different codes."""
+    stop = {r["surname"].strip().casefold() for r in read_csv("surname_stoplist.csv")}
+    explicit = {r["alias"].casefold() for r in manual_rows}
+    found = defaultdict(set)
+    for r in manual_rows:
+        words = r["alias"].split()
+        if r["kind"] != "person" or len(words) < 2 or r["code"] in FAMILY_NAME_FIRST or r["code"] == "-":
+            continue
+        last = words[-1]
+        if words[0] in ("President", "Prime", "Chancellor", "King", "Queen", "Secretary", "Minister", "Mr", "Mrs", "Ms"):
+            continue
+        if len(last) < 4 or not last[0].isupper() or last.casefold() in stop or last.casefold() in explicit:
+            continue
+        found[last].add(r["code"])
+    out = set()
+    for last, codes in found.items():
+        if len(codes) == 1:
+            out.add((next(iter(codes)), last, "person", "manual"))
+        else:
+            stats[f"surname {last!r} shared by {'/'.join(sorted(codes))}: not added"] += 1
+    stats["surname-only aliases derived from actors_manual.csv"] = len(out)
+    return out
+
+
 def build_actors(stats):
     countries = {r["code"]: r for r in read_csv("countries.csv")}
     igo_rows = read_csv("igo_codes.csv")
@@ -203,9 +235,11 @@ def build_actors(stats):
         for kind, col in (("country", "names"), ("demonym", "demonyms"), ("capital", "capitals")):
             cands += [(code, a, kind, "manual") for a in split_list(r[col])]
     cands += [(r["code"], r["name"], "igo", "manual") for r in igo_rows]
-    cands += [(c, a + "s", k, s) for c, a, k, s in cands     # plural demonyms: Russian(s)
-              if k == "demonym" and re.search(r"[a-z](an|i)$", a) and " " not in a]
-    manual = {(r["code"], r["alias"], r["kind"], "manual") for r in read_csv("actors_manual.csv")}
+    cands += [(c, a + "s", k, s) for c, a, k, s in cands     # plural demonyms: Russian(s), North Korean(s)
+              if k == "demonym" and re.search(r"[a-z](an|i)$", a)]
+    manual_rows = read_csv("actors_manual.csv")
+    manual = {(r["code"], r["alias"], r["kind"], "manual") for r in manual_rows}
+    manual |= surnames(manual_rows, stats)
     by_alias = defaultdict(list)
     for row in cands + sorted(manual):
         by_alias[row[1].casefold()].append(row)

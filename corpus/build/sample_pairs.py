@@ -47,13 +47,18 @@ EVAL_ARTICLES = {"allsides_abp_intl_security": 8, "kremlin_en_foreign_policy": 4
 STRATA = {"multi": 0.42, "two": 0.36, "implied": 0.22}
 
 
-def known_texts() -> set[str]:
-    out = set()
-    for p in (ROOT / "corpus" / "annotations").glob("*.csv"):
-        df = pd.read_csv(p, dtype=str, keep_default_na=False)
-        if "text" in df.columns:
-            out.update(" ".join(t.split()) for t in df["text"])
-    return out
+def known_texts() -> tuple[set[str], set[str]]:
+    """Texts already annotated (any file under corpus/annotations or corpus/eval), and the
+    article ids of the evaluation set (never sampled for training)."""
+    out, eval_ids = set(), set()
+    for folder in ("annotations", "eval"):
+        for p in (ROOT / "corpus" / folder).glob("*.csv"):
+            df = pd.read_csv(p, dtype=str, keep_default_na=False)
+            if "text" in df.columns:
+                out.update(" ".join(t.split()) for t in df["text"])
+            if folder == "eval" and "article_id" in df.columns:
+                eval_ids.update(df["article_id"])
+    return out, eval_ids
 
 
 def sentences_of(path: str, settings, nlp, rules):
@@ -102,20 +107,34 @@ def main() -> None:
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--batch", type=int, default=260, help="items (candidate pairs) per training batch")
+    ap.add_argument("--scale", type=float, default=1.0, help="multiply the per-source quotas")
+    ap.add_argument("--eval-articles", type=int, default=1, help="0: draw no evaluation articles")
+    ap.add_argument("--train-articles", type=int, default=0, help="whole articles per source for training")
+    ap.add_argument("--prefix", default="p", help="first letter of the sentence ids")
     args = ap.parse_args()
     rnd = random.Random(args.seed)
     settings = load_settings()
     nlp = add_recognisers(build_segmenter(settings), settings)
     rules = load_rules(settings)
-    seen = known_texts()
+    seen, known_eval = known_texts()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     pools: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     eval_pool: dict[str, list] = defaultdict(list)
+    whole_pool: dict[str, list] = defaultdict(list)
     for path in args.news:
         for src, art, mp, rows in sentences_of(path, settings, nlp, rules):
-            if mp and sorted(mp) == ["RUS", "USA"] and 10 <= len(rows) <= 45 and sum(bool(r["candidates"]) for r in rows) >= 4:
-                eval_pool[src].append(rows)
+            if art.id in known_eval:
+                continue
+            if any(" ".join(r["text"].split()) in seen for r in rows):
+                whole_ok = False
+            else:
+                whole_ok = True
+            if whole_ok and mp and 10 <= len(rows) <= 45 and sum(bool(r["candidates"]) for r in rows) >= 4:
+                if sorted(mp) == ["RUS", "USA"] and args.eval_articles:
+                    eval_pool[src].append(rows)
+                elif args.train_articles:
+                    whole_pool[src].append(rows)
             per_stratum = defaultdict(list)
             for r in rows:
                 st = stratum(r)
@@ -127,14 +146,22 @@ def main() -> None:
         print(f"read {path}", file=sys.stderr)
     # the evaluation articles first: their articles never reach the training sample
     eval_rows, eval_ids = [], set()
-    for src, k in EVAL_ARTICLES.items():
+    for src, k in (EVAL_ARTICLES.items() if args.eval_articles else ()):
         arts = eval_pool.get(src, [])
         rnd.shuffle(arts)
         for rows in arts[:k]:
             eval_ids.add(rows[0]["article_id"])
             eval_rows.extend(rows)
+    whole_rows = []
+    for src in QUOTA:
+        arts = whole_pool.get(src, [])
+        rnd.shuffle(arts)
+        for rows in arts[: args.train_articles]:
+            eval_ids.add(rows[0]["article_id"])  # not also in the sentence sample
+            whole_rows.extend(rows)
     sample = []
     for src, quota in QUOTA.items():
+        quota = round(quota * args.scale)
         for st, share in STRATA.items():
             groups = [g for g in pools[src][st] if g and g[0]["article_id"] not in eval_ids]
             rnd.shuffle(groups)
@@ -154,9 +181,11 @@ def main() -> None:
             sample.extend(picked)
     rnd.shuffle(sample)
     for i, r in enumerate(sample):
-        r["sid"] = f"p{i:05d}"
+        r["sid"] = f"{args.prefix}{i:05d}"
     for i, r in enumerate(eval_rows):
         r["sid"] = f"e{i:05d}"
+    for i, r in enumerate(whole_rows):
+        r["sid"] = f"{args.prefix}w{i:05d}"
     batches, cur, n = [], [], 0
     for r in sample:
         cur.append(r)
@@ -170,9 +199,23 @@ def main() -> None:
         with open(out / f"train_batch_{k:02d}.jsonl", "w", encoding="utf-8") as fh:
             for r in b:
                 fh.write(json.dumps(r, ensure_ascii=False) + "\n")
-    with open(out / "eval_articles.jsonl", "w", encoding="utf-8") as fh:
-        for r in eval_rows:
-            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    if eval_rows:
+        with open(out / "eval_articles.jsonl", "w", encoding="utf-8") as fh:
+            for r in eval_rows:
+                fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    # whole training articles, split into batches of whole articles
+    cur, n, k = [], 0, 0
+    for i, r in enumerate(whole_rows):
+        cur.append(r)
+        n += 1
+        last = i + 1 == len(whole_rows) or whole_rows[i + 1]["article_id"] != r["article_id"]
+        if last and n >= 180:
+            with open(out / f"train_articles_{k:02d}.jsonl", "w", encoding="utf-8") as fh:
+                fh.writelines(json.dumps(x, ensure_ascii=False) + "\n" for x in cur)
+            cur, n, k = [], 0, k + 1
+    if cur:
+        with open(out / f"train_articles_{k:02d}.jsonl", "w", encoding="utf-8") as fh:
+            fh.writelines(json.dumps(x, ensure_ascii=False) + "\n" for x in cur)
     items = sum(len(r["candidates"]) for r in sample)
     print(json.dumps({
         "sentences": len(sample), "items": items, "batches": len(batches),
@@ -180,6 +223,8 @@ def main() -> None:
         "items_multi": sum(len(r["candidates"]) for r in sample if r["stratum"] == "multi"),
         "eval_articles": len(eval_ids), "eval_sentences": len(eval_rows),
         "eval_items": sum(len(r["candidates"]) for r in eval_rows),
+        "whole_training_articles": len({r["article_id"] for r in whole_rows}), "whole_sentences": len(whole_rows),
+        "whole_items": sum(len(r["candidates"]) for r in whole_rows),
     }, indent=1, default=dict))
 
 

@@ -44,7 +44,7 @@ def classify_cmd(
     import pandas as pd
 
     from pipeline.export import atomic_write_text, neutralise_frame
-    from pipeline.stance.model import ModelError, load_model
+    from pipeline.models import ModelError, load_model
 
     if not csv_in.is_file():
         raise fail(f"{csv_in}: no such file")

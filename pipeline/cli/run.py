@@ -41,7 +41,7 @@ def run_cmd(
     paths: List[str] = typer.Argument(..., help="Files, folders or globs (.txt .md .html .jsonl .csv)."),
     out: Path = typer.Option(Path("out"), "-o", "--out", help="Output folder."),
     model: Optional[Path] = typer.Option(None, "--model", help="Model folder (default: models/default)."),
-    fmt: str = typer.Option("csv", "--format", help="csv | jsonl | parquet"),
+    fmt: str = typer.Option("csv", "--format", help="csv | jsonl | parquet | plover (JSONL tables + plover.jsonl events)"),
     workers: int = typer.Option(1, "--workers", "-j", min=1, help="Worker processes (local engine) or Dask workers."),
     engine: str = typer.Option("local", "--engine", help="local | dask"),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address (default: a LocalCluster)."),
@@ -51,11 +51,12 @@ def run_cmd(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
     """Articles in; sentences, records, topics, tables, check and errors out (+ run.json)."""
+    from pipeline.modelling.folder import ModelError
     from pipeline.runner import RunOptions, run
-    from pipeline.stance.model import ModelError
+    from pipeline.store import StoreError
 
-    if fmt not in ("csv", "jsonl", "parquet"):
-        raise fail(f"unknown format {fmt!r}; choose csv, jsonl or parquet")
+    if fmt not in ("csv", "jsonl", "parquet", "plover"):
+        raise fail(f"unknown format {fmt!r}; choose csv, jsonl, parquet or plover")
     if engine not in ("local", "dask"):
         raise fail(f"unknown engine {engine!r}; choose local or dask")
     model_dir = resolve_model(model)
@@ -77,7 +78,7 @@ def run_cmd(
     try:
         summary = run(RunOptions(paths=list(paths), out=out, model=model_dir, fmt=fmt, engine=engine, workers=workers,
                                  scheduler=scheduler, chunk_size=chunk_size, store=store, base_model=spacy_model, progress=progress))
-    except ModelError as exc:
+    except (ModelError, StoreError) as exc:
         raise fail(str(exc))
     finally:
         if bar is not None:
@@ -85,5 +86,6 @@ def run_cmd(
     c = summary["counts"]
     chk = summary["check"]
     info(f"{c['inputs_read']} inputs: {c['articles_processed']} articles processed, {c['inputs_failed']} failed, "
-         f"{c['articles_skipped_in_store']} already in store; {c['sentences']} sentences, {c['records']} records; "
+         f"{c['articles_skipped_in_store']} already in store; {c['sentences']} sentences, {c['records']} relation records "
+         f"({c['relations']} article-pair relations); "
          f"table check: {chk['agree']} agree / {chk['disagree']} disagree / {chk['missing']} missing -> {out}", quiet)

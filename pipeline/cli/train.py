@@ -1,4 +1,5 @@
-"""``stance train CSV... -o models/NAME``: train, report honest metrics, keep the better model."""
+"""``stance train CSV... --pairs CSV -o models/NAME``: train both classifiers, report honest
+metrics next to baselines and to the previous model, keep the better one."""
 
 from __future__ import annotations
 
@@ -12,76 +13,119 @@ from pipeline.cli import app
 from pipeline.cli._util import fail, info
 
 
-def compare_with_previous(result, previous_dir: Path, paths: list[str], seed: float, test_size: float) -> dict | None:
-    """Score a previous model on the new held-out split, restricted to articles the
-    previous model did not train on (its card lists them), so both numbers are honest."""
-    from pipeline.stance.evaluate import metrics
-    from pipeline.stance.model import ModelError, load_model, read_annotations, split_holdout
+def compare_with_previous(result, previous_dir: Path, sentence_paths: list[str], pair_paths: list[str], seed: int,
+                          test_size: float, eval_paths: list[str]) -> dict:
+    """Score a previous model next to the new one on data neither trained on: the new
+    held-out sentences and pair sentences of articles the previous model's card does not
+    list among its training articles, and the fixed evaluation set."""
+    from pipeline.config import load_settings
+    from pipeline.models import ModelError, load_model
+    from pipeline.modelling.training import metrics
+    from pipeline.labels import LABELS
+    from pipeline.relations.candidates import load_rules
+    from pipeline.relations.training import evaluate, featurize, read_pairs
+    from pipeline.stance.model import read_annotations
+    from pipeline.training import _nlp, split_both
 
     try:
         prev = load_model(previous_dir)
     except ModelError as exc:
         return {"error": str(exc)}
-    df = read_annotations(paths)
-    _, te = split_holdout(df, test_size=test_size, seed=int(seed))
+    out: dict = {"previous_model_id": prev.model_id}
+    df = read_annotations(sentence_paths)
+    pairs = read_pairs(pair_paths)
+    _, te, _, pte = split_both(df, pairs, test_size=test_size, seed=seed)
     test = df.iloc[te]
-    seen = set(prev.card.get("data", {}).get("train_article_ids", []))
+    seen = set(prev.card.get("sentence", {}).get("data", {}).get("train_article_ids", []))
     fair = test[~test["article_id"].isin(seen)]
-    if fair.empty:
-        return {"error": "every held-out article was in the previous model's training data"}
-    new_pred = result.model.predict(fair["text"].tolist()).tolist()
-    old_pred = [p.stance for p in prev.predict(fair["text"].tolist())]
-    y = fair["stance"].tolist()
-    return {"previous_model_id": prev.model_id, "n": len(fair), "excluded_seen_by_previous": int(len(test) - len(fair)),
-            "new": metrics(y, new_pred), "previous": metrics(y, old_pred)}
+    if len(fair):
+        y = fair["stance"].tolist()
+        out["sentence"] = {"n": len(fair), "excluded_seen_by_previous": int(len(test) - len(fair)),
+                           "new": metrics(y, [p.stance for p in result.sentence.predict(fair["text"].tolist())], LABELS),
+                           "previous": metrics(y, [p.stance for p in prev.predict(fair["text"].tolist())], LABELS)}
+    settings = load_settings()
+    nlp, rules = _nlp(settings), load_rules(settings)
+
+    def both(pairs, idx):
+        Fn = featurize(pairs, nlp, rules, result.sentence.predict, result.sentence.lexicon)
+        Fp = featurize(pairs, nlp, rules, prev.sentence.predict, prev.lexicon)
+        return {"new": evaluate(Fn, result.relation, idx)["model"], "previous": evaluate(Fp, prev.relation, idx)["model"]}
+
+    seen_p = set(prev.card.get("relation", {}).get("data", {}).get("train_article_ids", []))
+    idx = [i for i in pte if pairs[i].article_id not in seen_p]
+    if idx:
+        out["relation_heldout"] = {"sentences": len(idx), **both(pairs, idx)}
+    if eval_paths:
+        ev = read_pairs(eval_paths)
+        out["relation_eval_set"] = {"sentences": len(ev), **both(ev, range(len(ev)))}
+    return out
 
 
 @app.command("train")
 def train_cmd(
-    csvs: List[Path] = typer.Argument(..., help="Annotation CSVs: text, stance[, topic, source, article_id]."),
+    csvs: List[Path] = typer.Argument(..., help="Sentence annotation CSVs: text, stance[, topic, source, article_id]."),
     out: Path = typer.Option(..., "-o", "--out", help="Model folder to write, e.g. models/mine."),
-    seed: int = typer.Option(13, help="Random seed (split, CV folds, classifier)."),
+    pairs: Optional[List[Path]] = typer.Option(None, "--pairs", help="Pair annotation CSVs (default: [train] pairs in the settings)."),
+    eval_set: Optional[List[Path]] = typer.Option(None, "--eval", help="Fixed evaluation set(s) of pair annotations, never trained on (default: [train] eval)."),
+    seed: int = typer.Option(13, help="Random seed (splits, CV folds, classifiers)."),
     test_size: float = typer.Option(0.2, help="Share of articles held out for evaluation."),
     compare: Optional[Path] = typer.Option(None, help="Previous model to compare with (default: the default model)."),
-    keep_better: bool = typer.Option(False, "--keep-better", help="Replace the compared model with the new one if it scores at least as well."),
-    cross_source: bool = typer.Option(False, "--cross-source", help="Also report leave-one-source-out macro-F1 (one extra fit per source)."),
+    keep_better: bool = typer.Option(False, "--keep-better", help="Replace the compared model with the new one if its relation (pair, stance) F1 on the fixed evaluation set is at least as high."),
+    cross_source: bool = typer.Option(False, "--cross-source", help="Also report leave-one-source-out metrics (both classifiers refitted per source)."),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
-    """Train the stance classifier; write model.skops + card.json + card.md."""
+    """Train the sentence and relation classifiers; write sentence.skops, relation.skops, card.json, card.md."""
     from pipeline.cli._util import resolve_model
+    from pipeline.config import load_settings
+    from pipeline.models import save_model
+    from pipeline.relations.training import format_scores
     from pipeline.stance.evaluate import format_table
-    from pipeline.stance.model import save_model, train
+    from pipeline.training import card_markdown, train
 
-    for c in csvs:
+    settings = load_settings()
+    pairs = list(pairs or []) or [settings.path("train", "pairs")]
+    eval_set = list(eval_set or []) or ([settings.path("train", "eval")] if settings.path("train", "eval").exists() else [])
+    for c in [*csvs, *pairs, *eval_set]:
         if not c.is_file():
             raise fail(f"{c}: no such file")
     try:
-        result = train([str(c) for c in csvs], name=out.name, seed=seed, test_size=test_size, cross_source=cross_source)
+        result = train([str(c) for c in csvs], [str(p) for p in pairs], name=out.name, seed=seed, test_size=test_size,
+                       cross_source=cross_source, eval_paths=[str(e) for e in eval_set],
+                       progress=lambda msg: info(msg, quiet))
     except ValueError as exc:
         raise fail(str(exc))
     previous = compare if compare is not None else resolve_model(None)
     cmp = None
-    if previous.resolve() != out.resolve() and (previous / "model.skops").exists():
-        cmp = compare_with_previous(result, previous, [str(c) for c in csvs], seed, test_size)
-        if cmp and "error" not in cmp:
-            result.card["metrics"]["compared_with_previous"] = {k: v for k, v in cmp.items() if k not in ("new", "previous")} | {
-                "new_macro_f1": cmp["new"]["macro_f1"], "previous_macro_f1": cmp["previous"]["macro_f1"]}
-    model_id = save_model(result, out)
-    card = result.card
+    if previous.resolve() != out.resolve() and (previous / "card.json").exists():
+        cmp = compare_with_previous(result, previous, [str(c) for c in csvs], [str(p) for p in pairs], seed, test_size,
+                                    [str(e) for e in eval_set])
+        if "error" not in cmp:
+            result.card["compared_with_previous"] = {
+                "previous_model_id": cmp["previous_model_id"],
+                **{k: {"new": v["new"]["macro_f1"], "previous": v["previous"]["macro_f1"], "n": v["n"]}
+                   for k, v in cmp.items() if k == "sentence"},
+                **{k: {"new": v["new"]["triple"]["f1"], "previous": v["previous"]["triple"]["f1"], "sentences": v["sentences"]}
+                   for k, v in cmp.items() if k.startswith("relation")},
+            }
+    model_id = save_model(result.objects, result.card, out, card_markdown)
     info(f"model {model_id} -> {out}", quiet)
-    info(f"cross-validated macro-F1 (training part): {card['metrics']['cross_validated']['best']['macro_f1']:.3f}", quiet)
-    info(f"held-out ({card['data']['heldout_rows']} sentences, never seen in training):", quiet)
-    info(format_table(card["metrics"]["heldout"]), quiet)
-    if card["metrics"].get("cross_source"):
-        info(f"leave-one-source-out macro-F1: {card['metrics']['cross_source']}", quiet)
     if cmp is not None:
         if "error" in cmp:
             info(f"comparison with {previous}: {cmp['error']}", quiet)
         else:
-            info(f"\nnew vs previous ({cmp['previous_model_id']}) on {cmp['n']} held-out sentences the previous model never saw:", quiet)
-            info(format_table({"new": cmp["new"], "previous": cmp["previous"]}), quiet)
+            info(f"\nnew vs previous ({cmp['previous_model_id']}), on data neither was trained on:", quiet)
+            if "sentence" in cmp:
+                info(f"sentence classifier, {cmp['sentence']['n']} held-out sentences:", quiet)
+                info(format_table({"new": cmp["sentence"]["new"], "previous": cmp["sentence"]["previous"]}), quiet)
+            for key in ("relation_heldout", "relation_eval_set"):
+                if key in cmp:
+                    info(f"relation classifier, {key.split('_', 1)[1].replace('_', ' ')} ({cmp[key]['sentences']} sentences):", quiet)
+                    info(format_scores({"new": cmp[key]["new"], "previous": cmp[key]["previous"]}), quiet)
             if keep_better:
-                if cmp["new"]["macro_f1"] >= cmp["previous"]["macro_f1"]:
+                key = "relation_eval_set" if "relation_eval_set" in cmp else "relation_heldout"
+                if key not in cmp:
+                    info("nothing to compare on: kept the previous model", quiet)
+                elif cmp[key]["new"]["triple"]["f1"] >= cmp[key]["previous"]["triple"]["f1"]:
                     tmp = previous.with_name(previous.name + ".new")
                     if tmp.exists():
                         shutil.rmtree(tmp)

@@ -48,6 +48,8 @@ def actor_patterns(settings: Settings) -> list[dict]:
         if not alias or not code:
             continue
         add(code, alias)
+        if "'" in alias:  # news writes the apostrophe curly as often as straight
+            add(code, alias.replace("'", "’"))
         # all-caps variants for headlines ("U.S. WHEAT BONUS TO SOVIET"); person names
         # (19k of them) are left out, which halves the patterns to load at start-up
         if alias.upper() != alias and row.get("kind") != "person":

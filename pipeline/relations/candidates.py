@@ -64,7 +64,8 @@ def read_alias_kinds(settings: Settings) -> dict[str, str]:
         alias, kind = (row.get("alias") or "").strip(), (row.get("kind") or "").strip()
         if not alias or not kind:
             continue
-        for variant in (alias, alias.upper(), alias.title(), "The " + alias[4:] if alias.startswith("the ") else None):
+        for variant in (alias, alias.replace("'", "’"), alias.upper(), alias.title(),
+                        "The " + alias[4:] if alias.startswith("the ") else None):
             if variant:
                 out.setdefault(variant, kind)
     return out
@@ -173,16 +174,17 @@ def sentence_candidates(
         codes, dropped = codes[: rules.max_actors], codes[rules.max_actors :]
     n = len(codes)
     out: list[Candidate] = []
+    # the relation reference, if any, is a feature of every candidate of the sentence
+    trigger = relation_reference(sentence.text, rules) if (n >= 2 or main_pair is not None) else ""
     for x, y in combinations(codes, 2):
         mx, my = _closest(by_code[x], by_code[y])
         first, second = (mx, my) if mx.start <= my.start else (my, mx)
         a, b = sorted((x, y))
-        out.append(Candidate(sentence.index, a, b, "explicit", _span(first), _span(second), "", n))
+        out.append(Candidate(sentence.index, a, b, "explicit", _span(first), _span(second), trigger, n))
     if main_pair is not None and sentence.block_kind != "table":
         a, b = sorted(main_pair)
         named = [c for c in codes if c in (a, b)]
         if len(named) < 2:
-            trigger = relation_reference(sentence.text, rules)
             if trigger:
                 m = by_code[named[0]][0] if named else None
                 out.append(Candidate(sentence.index, a, b, "implied", _span(m), None, trigger, n))

@@ -1,0 +1,95 @@
+"""The pipeline's model: a sentence stance classifier and a relation classifier in one folder.
+
+``models/NAME/`` holds ``sentence.skops`` (the sentence classifier,
+:mod:`pipeline.stance.model`), ``relation.skops`` (the relation and direction pipelines,
+:mod:`pipeline.relations.model`), ``card.json`` and ``card.md``. Files, hashes and the
+model id are handled by :mod:`pipeline.modelling.folder`; the id travels into every row
+the model produced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from sklearn.pipeline import Pipeline
+
+from pipeline.contracts import Prediction
+from pipeline.modelling.folder import ModelError, load_folder, save_folder, sha256_file  # noqa: F401
+from pipeline.relations.model import RelationModel
+from pipeline.stance.lexicon import Lexicon
+from pipeline.stance.model import SentenceModel
+
+SENTENCE, RELATION = "sentence", "relation"
+#: The only non-standard types a model file may contain; anything else is refused.
+TRUSTED_TYPES = frozenset({
+    "pipeline.stance.features.CueFeatures",
+    "pipeline.stance.features.CueAbstraction",
+    "pipeline.stance.features.clean_text",
+    "pipeline.stance.features.stem_text",
+})
+
+
+@dataclass
+class LoadedModel:
+    """A loaded model folder."""
+
+    sentence: SentenceModel
+    relation: RelationModel
+    card: dict
+    folder: Path
+    model_id: str
+
+    @property
+    def pipeline(self) -> Pipeline:
+        """The sentence classifier's scikit-learn pipeline."""
+        return self.sentence.pipeline
+
+    @property
+    def lexicon(self) -> Lexicon:
+        return self.sentence.lexicon
+
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        """Sentence stance of each text (one ``predict_proba`` call)."""
+        return self.sentence.predict(texts)
+
+    @property
+    def files(self) -> dict[str, str]:
+        return dict(self.card.get("files", {}))
+
+
+def save_model(objects: dict, card: dict, folder: str | Path, markdown=None) -> str:
+    """Write a model folder; ``objects`` has the sentence pipeline under ``"sentence"`` and
+    ``{"relation": Pipeline, "direction": Pipeline | None}`` under ``"relation"``."""
+    return save_folder(folder, objects, card, markdown)
+
+
+def load_model(folder: str | Path) -> LoadedModel:
+    """Load a model folder, refusing foreign types, unverifiable cards and files that do
+    not match the card."""
+    folder = Path(folder)
+    objs, card, model_id = load_folder(folder, (SENTENCE, RELATION), TRUSTED_TYPES)
+    sent = objs[SENTENCE]
+    if not isinstance(sent, Pipeline):
+        raise ModelError(f"{folder}: {SENTENCE}.skops holds a {type(sent).__name__}, not a scikit-learn Pipeline")
+    rel = objs[RELATION]
+    if not isinstance(rel, dict) or not isinstance(rel.get("relation"), Pipeline):
+        raise ModelError(f"{folder}: {RELATION}.skops must hold {{'relation': Pipeline, 'direction': Pipeline}}")
+    direction = rel.get("direction")
+    if direction is not None and not isinstance(direction, Pipeline):
+        raise ModelError(f"{folder}: the direction model is a {type(direction).__name__}, not a Pipeline")
+    min_dir = float(card.get("relation", {}).get("settings", {}).get("min_direction", 0.5))
+    return LoadedModel(SentenceModel(sent), RelationModel(rel["relation"], direction, min_dir), card, folder, model_id)
+
+
+def model_fingerprint(folder: str | Path) -> str:
+    """A SHA-256 over the model folder's files (what ``run.json`` reports)."""
+    import hashlib
+
+    folder = Path(folder)
+    h = hashlib.sha256()
+    for name in (f"{SENTENCE}.skops", f"{RELATION}.skops"):
+        p = folder / name
+        h.update(f"{name}:{sha256_file(p) if p.exists() else ''}\n".encode())
+    return h.hexdigest()
