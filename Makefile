@@ -38,8 +38,8 @@ run: $(STAMP) model ## Run the main job on the bundled corpus; outputs in out/
 test: $(STAMP) model ## Run the test suite
 	$(BIN)/python -m pytest -q
 
-bench: $(STAMP) model ## Throughput and memory benchmarks (NEWS=path/to/news.jsonl to add a real file)
-	$(BIN)/python benchmarks/bench.py $(if $(NEWS),--news $(NEWS),)
+bench: $(STAMP) model ## Throughput and memory benchmarks (NEWS=path/to/news.jsonl to add a real file; AGAINST=other/checkout to compare)
+	$(BIN)/python benchmarks/bench.py $(if $(NEWS),--news $(NEWS),) $(if $(AGAINST),--against $(AGAINST),)
 
 clean: ## Remove outputs and caches (keeps .venv and models)
 	rm -rf $(OUT) .pytest_cache .hypothesis

@@ -7,7 +7,12 @@ pipeline (ingestion, segmentation, recognition, stance, records, tables, check, 
 writing) with the local engine or a process pool, and reports words/s, articles/s and
 its own peak RSS (children included). Usage::
 
-    python benchmarks/bench.py [--news PATH.jsonl] [--sizes 1 4 16] [--out benchmarks/results.md]
+    python benchmarks/bench.py [--news PATH.jsonl] [--sizes 1 4 16] [--against OTHER_CHECKOUT] [--out benchmarks/results.md]
+
+``--against DIR`` also times another checkout of this repository (with its own
+``models/default``) on the real news file, one worker, alternating with this one (two runs
+each), and reports this checkout's words/s as a share of that one's: how a change moves the
+speed, measured in one run on one machine.
 """
 
 from __future__ import annotations
@@ -17,7 +22,6 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,9 +68,9 @@ def bundled_jsonl(times: int, folder: Path) -> Path:
     return path
 
 
-def measure(src: Path, workers: int = 1) -> dict:
-    code = CHILD.format(root=str(ROOT), src=str(src), workers=workers, model=str(ROOT / "models" / "default"))
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+def measure(src: Path, workers: int = 1, root: Path = ROOT) -> dict:
+    code = CHILD.format(root=str(root), src=str(src), workers=workers, model=str(root / "models" / "default"))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
     if proc.returncode != 0:
         raise SystemExit(proc.stderr)
     r = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -87,6 +91,7 @@ def main() -> None:
     ap.add_argument("--news", type=Path, help="a real news JSONL file, e.g. allsides_abp_intl_security.jsonl")
     ap.add_argument("--sizes", type=int, nargs="+", default=[1, 4, 16])
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results.md")
+    ap.add_argument("--against", type=Path, help="another checkout to time on --news in the same run")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
     lines = [
@@ -112,6 +117,17 @@ def main() -> None:
                 results[f"{args.news.name} {w}w"] = r
                 lines.append(row(f"{args.news.name}, {w} worker{'s' if w > 1 else ''}", r))
                 print(lines[-1], flush=True)
+    if args.news and args.against:
+        runs = {"this": [], "other": []}
+        for _ in range(2):
+            for name, root in (("other", args.against.resolve()), ("this", ROOT)):
+                runs[name].append(measure(args.news, 1, root))
+        best = {k: max(v, key=lambda r: r["pipeline_wps"]) for k, v in runs.items()}
+        lines += ["", f"Against {args.against} on {args.news.name}, 1 worker, best of two alternating runs each:", "",
+                  "| checkout | records | pipeline words/s | ratio to baseline |", "|---|---:|---:|---:|",
+                  *[f"| {k} | {r['records']:,} | {r['pipeline_wps']:,.0f} | {r['ratio']:.1%} |" for k, r in best.items()],
+                  "", f"This checkout's speed is **{best['this']['pipeline_wps'] / best['other']['pipeline_wps']:.1%}** of the other's."]
+        print("\n".join(lines[-7:]), flush=True)
     one = results[f"bundled x{big}"]
     two = results[f"bundled x{big} 2 workers"]
     lines += ["", f"Scaling 1 -> 2 workers (bundled x{big}): {two['pipeline_wps'] / one['pipeline_wps']:.2f}x; "

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.schemas import SCHEMAS, frame
+from pipeline.schemas import frame
 
 FORMATS = ("csv", "jsonl", "parquet")
 #: ``--format plover``: every table as JSONL, plus ``plover.jsonl`` (the records as PLOVER-style events)

@@ -54,9 +54,10 @@ def run(opts: RunOptions) -> dict:
     """Run the pipeline and write every output table plus ``run.json``; returns the summary."""
     t0 = time.perf_counter()
     gc_was_enabled = gc.isenabled()
-    gc.disable()  # while importing and loading: see pipeline.engine.paused_gc
+    gc.disable()  # while importing and loading: see pipeline.executors.paused_gc
     try:
-        from pipeline.engine import load_resources, paused_gc, run_dask, run_local, run_pool
+        from pipeline.chunk import load_resources
+        from pipeline.executors import paused_gc, run_dask, run_local, run_pool
         from pipeline.models import load_model, model_fingerprint
         from pipeline.modelling.training import versions
 

@@ -108,7 +108,7 @@ class Store:
         """Stream a table, filtered by model, article date (its day), actor code and topic id."""
         if name not in self._ready:
             return
-        cols = [r[0] for r in self.con.execute(f"select column_name from information_schema.columns where table_name = ? order by ordinal_position", [name]).fetchall()]
+        cols = [r[0] for r in self.con.execute("select column_name from information_schema.columns where table_name = ? order by ordinal_position", [name]).fetchall()]
         where, params = [], []
         if model_id and "model_id" in cols:
             where.append("t.model_id = ?")

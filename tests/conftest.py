@@ -62,7 +62,7 @@ def model():
 
 @pytest.fixture(scope="session")
 def resources(settings):
-    from pipeline.engine import load_resources
+    from pipeline.chunk import load_resources
 
     return load_resources(MODEL, settings)
 

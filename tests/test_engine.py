@@ -55,7 +55,7 @@ def test_run_local_restores_the_garbage_collector(resources, seed_article):
     GC stays off only while loading."""
     import gc
 
-    from pipeline.engine import paused_gc, run_local
+    from pipeline.executors import paused_gc, run_local
 
     before = gc.get_threshold()
     assert gc.get_freeze_count() == 0

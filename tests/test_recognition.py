@@ -116,3 +116,15 @@ def test_doc_mentions_offsets_point_at_the_text(nlp):
     assert [(m.kind, m.code) for m in ms] == [("topic", "diplomacy"), ("actor", "USA"), ("actor", "RUS"), ("topic", "arms_control")]
     for m in ms:
         assert text[m.start - 100 : m.end - 100] == m.text
+
+
+@pytest.mark.parametrize("name,floor", [("actor_recall.csv", 0.94), ("actor_recall_2.csv", 0.92)])
+def test_actor_recall_on_annotated_news_sentences(nlp, name, floor):
+    """Recall of state, bloc and IGO references an annotator listed in random news sentences
+    (README: actor recognition); fails if a vocabulary change loses actors."""
+    from conftest import ROOT
+    from pipeline.recognition.recall import actor_recall
+
+    res = actor_recall(ROOT / "corpus" / "eval" / name, nlp)
+    assert res["references"] > 250
+    assert res["recall"] >= floor, res["misses"][:20]

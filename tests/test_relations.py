@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.contracts import Candidate, Mention, Prediction, Sentence
+from pipeline.contracts import Candidate, Prediction, Sentence
 from pipeline.relations.candidates import (actor_mentions, article_candidates, load_rules, relation_reference,
                                            sentence_candidates)
 from pipeline.relations.features import ArticleContext, context_tokens, marked_text
@@ -94,7 +94,6 @@ def test_relation_reference_prefers_strong_phrases(rules):
 def test_bullets_take_their_intro_lines_pair(nlp, rules, segmenter, settings):
     from pipeline.ingestion import ingest
     from pipeline.segmentation import segment
-    from pipeline.recognition import add_recognisers
     import tempfile, pathlib
 
     with tempfile.TemporaryDirectory() as d:

@@ -108,7 +108,6 @@ def test_sentence_rule_equals_spacys_sentencizer(pieces, spaces):
 def test_one_doc_per_article_equals_one_doc_per_block(nlp, seed_article):
     """segment() puts an article's blocks into one Doc; every block must come out exactly
     as it would from a Doc of its own (sentences, offsets and mentions)."""
-    import json
 
     from pipeline.ingestion import ingest
     from pipeline.recognition import doc_mentions

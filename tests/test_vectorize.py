@@ -69,7 +69,7 @@ def test_unsupported_vectorizers_are_refused():
 
 def test_compiled_model_predicts_like_sklearn(model):
     compiled = CompiledPipeline.build(model.pipeline)
-    assert compiled is not None and model.compiled is not None
+    assert compiled is not None and model.sentence.compiled is not None
     docs = TEXTS[:1500] + HOSTILE
     want = model.pipeline.predict_proba(docs)
     got = compiled.predict_proba(docs)

@@ -195,14 +195,16 @@ def phoenix_actors(countries, igo_map, stats):
 
 
 # family name first: the last word of these names is a given name
+HONORIFICS = ("Mr", "Mr.", "Mrs", "Mrs.", "Ms", "Ms.")
 FAMILY_NAME_FIRST = {"CHN", "TWN", "HKG", "KOR", "PRK", "VNM", "MNG", "KHM"}
 
 
 def surnames(manual_rows, stats):
-    """Surname-only aliases of the hand-listed office holders of ``actors_manual.csv``
-    ("Liz Truss" -> "Truss"), except where the surname is stoplisted
-    (``surname_stoplist.csv``: common words and common surnames), shorter than four
-    letters, written family name first, or shared by people of different codes."""
+    """Surname aliases of the hand-listed office holders of ``actors_manual.csv``: the
+    surname alone ("Liz Truss" -> "Truss") unless it is stoplisted
+    (``surname_stoplist.csv``: common words and common surnames) or shorter than four
+    letters, and with an honorific ("Mr Brown", "Ms Truss") in any case; none for names
+    written family name first or surnames shared by people of different codes."""
     stop = {r["surname"].strip().casefold() for r in read_csv("surname_stoplist.csv")}
     explicit = {r["alias"].casefold() for r in manual_rows}
     found = defaultdict(set)
@@ -213,15 +215,21 @@ def surnames(manual_rows, stats):
         last = words[-1]
         if words[0] in ("President", "Prime", "Chancellor", "King", "Queen", "Secretary", "Minister", "Mr", "Mrs", "Ms"):
             continue
-        if len(last) < 4 or not last[0].isupper() or last.casefold() in stop or last.casefold() in explicit:
+        if len(last) < 3 or not last[0].isupper():
             continue
         found[last].add(r["code"])
     out = set()
     for last, codes in found.items():
-        if len(codes) == 1:
-            out.add((next(iter(codes)), last, "person", "manual"))
-        else:
+        if len(codes) > 1:
             stats[f"surname {last!r} shared by {'/'.join(sorted(codes))}: not added"] += 1
+            continue
+        code = next(iter(codes))
+        # with an honorific even a common surname is a person of the list ("Mr Brown")
+        for title in HONORIFICS:
+            if f"{title} {last}".casefold() not in explicit:
+                out.add((code, f"{title} {last}", "person", "manual"))
+        if len(last) >= 4 and last.casefold() not in stop and last.casefold() not in explicit:
+            out.add((code, last, "person", "manual"))
     stats["surname-only aliases derived from actors_manual.csv"] = len(out)
     return out
 

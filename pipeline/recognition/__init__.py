@@ -51,8 +51,9 @@ def actor_patterns(settings: Settings) -> list[dict]:
         if "'" in alias:  # news writes the apostrophe curly as often as straight
             add(code, alias.replace("'", "’"))
         # all-caps variants for headlines ("U.S. WHEAT BONUS TO SOVIET"); person names
-        # (19k of them) are left out, which halves the patterns to load at start-up
-        if alias.upper() != alias and row.get("kind") != "person":
+        # from the 2014 dictionary (19k of them) are left out, which halves the patterns to
+        # load at start-up; the hand-listed office holders keep theirs ("TRUMP")
+        if alias.upper() != alias and (row.get("kind") != "person" or row.get("source") == "manual"):
             add(code, alias.upper())
         # British and wire style writes organisation acronyms in title case: "Nato", "Opec"
         if row.get("kind") == "igo" and len(alias) >= 4 and alias.isalpha() and alias.isupper():

@@ -13,7 +13,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from pipeline.labels import CONVERGENCE, DIVERGENCE
+from pipeline.labels import CONVERGENCE
 from pipeline.stance.lexicon import Lexicon
 
 

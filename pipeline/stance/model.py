@@ -24,7 +24,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from pipeline.config import Settings, load_settings
 from pipeline.contracts import Prediction
 from pipeline.labels import LABELS
-from pipeline.modelling.training import majority_label, metrics, select, shift_intercepts
+from pipeline.modelling.training import metrics, select, shift_intercepts
 from pipeline.stance.features import CueAbstraction, CueFeatures, clean_text, clear_caches, stem_text
 from pipeline.stance.lexicon import Lexicon
 from pipeline.stance.vectorize import CompiledPipeline
