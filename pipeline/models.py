@@ -61,7 +61,8 @@ class LoadedModel:
 
 def save_model(objects: dict, card: dict, folder: str | Path, markdown=None) -> str:
     """Write a model folder; ``objects`` has the sentence pipeline under ``"sentence"`` and
-    ``{"relation": Pipeline, "direction": Pipeline | None}`` under ``"relation"``."""
+    ``RelationModel.to_save()`` (``{"relation": Pipeline, "direction": classifier | None}``)
+    under ``"relation"``."""
     return save_folder(folder, objects, card, markdown)
 
 
@@ -75,10 +76,10 @@ def load_model(folder: str | Path) -> LoadedModel:
         raise ModelError(f"{folder}: {SENTENCE}.skops holds a {type(sent).__name__}, not a scikit-learn Pipeline")
     rel = objs[RELATION]
     if not isinstance(rel, dict) or not isinstance(rel.get("relation"), Pipeline):
-        raise ModelError(f"{folder}: {RELATION}.skops must hold {{'relation': Pipeline, 'direction': Pipeline}}")
+        raise ModelError(f"{folder}: {RELATION}.skops must hold {{'relation': Pipeline, 'direction': classifier}}")
     direction = rel.get("direction")
-    if direction is not None and not isinstance(direction, Pipeline):
-        raise ModelError(f"{folder}: the direction model is a {type(direction).__name__}, not a Pipeline")
+    if direction is not None and not (isinstance(direction, Pipeline) or hasattr(direction, "predict_proba")):
+        raise ModelError(f"{folder}: the direction model is a {type(direction).__name__}, not a classifier")
     min_dir = float(card.get("relation", {}).get("settings", {}).get("min_direction", 0.5))
     return LoadedModel(SentenceModel(sent), RelationModel(rel["relation"], direction, min_dir), card, folder, model_id)
 

@@ -218,7 +218,7 @@ def train(
 
     card = {"name": name, "created": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
             "sentence": sent_card, "relation": rel_card, "versions": versions()}
-    objects = {"sentence": sent_pipe, "relation": {"relation": rel_model.relation, "direction": rel_model.direction}}
+    objects = {"sentence": sent_pipe, "relation": rel_model.to_save()}
     return TrainResult(objects, card, sentence, rel_model)
 
 

@@ -87,3 +87,29 @@ def test_export_filters(tmp_path):
     assert list(arts.article_id) == ["sample-csv-2"]
     p = run_cli("export", "--store", str(store), "-o", str(tmp_path / "e"), "--since", "last week", check=False)
     assert p.returncode == 2 and "ISO date" in p.stderr
+
+
+def test_export_relations_and_plover(tmp_path):
+    import json
+
+    store = tmp_path / "s.duckdb"
+    run_cli("run", str(SEED), "-o", str(tmp_path / "a"), "--store", str(store), "-q")
+    run_cli("export", "--store", str(store), "-o", str(tmp_path / "p"), "--format", "plover", "-q")
+    rec = pd.read_json(tmp_path / "p" / "records.jsonl", lines=True)
+    rel = pd.read_json(tmp_path / "p" / "relations.jsonl", lines=True)
+    events = [json.loads(line) for line in (tmp_path / "p" / "plover.jsonl").read_text().splitlines()]
+    assert len(rel) == 1 and rel.n_sentences.iloc[0] == rec.sentence_id.nunique()
+    assert len(events) == len(rec.drop_duplicates(["sentence_id", "actor_a", "actor_b"]))
+    direct = pd.read_csv(tmp_path / "a" / "relations.csv", keep_default_na=False)
+    assert int(direct.n_sentences.iloc[0]) == int(rel.n_sentences.iloc[0])
+
+
+def test_store_of_another_version_gets_a_clear_error(tmp_path):
+    import duckdb
+
+    store = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(store))
+    con.execute("create table records (article_id varchar, sentence_id integer)")
+    con.close()
+    p = run_cli("run", str(SEED), "-o", str(tmp_path / "o"), "--store", str(store), check=False)
+    assert p.returncode == 2 and "another version" in p.stderr and "Traceback" not in p.stderr

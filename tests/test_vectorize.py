@@ -103,3 +103,25 @@ def test_cue_abstraction_replaces_multi_word_cues():
 def test_split_finds_what_the_whitespace_token_pattern_finds(text):
     # CompiledTfidf uses str.split for token_pattern r"\S+"
     assert re.findall(r"\S+", text) == text.split()
+
+
+def test_compiled_relation_model_predicts_like_sklearn(model, nlp, settings):
+    """The relation and direction pipelines' compiled predict_proba equals scikit-learn's."""
+    import pandas as pd
+
+    from conftest import ROOT
+    from pipeline.relations.candidates import load_rules
+    from pipeline.relations.training import featurize, read_pairs
+
+    rel = model.relation
+    assert set(rel.compiled) == {"relation", "direction"}
+    pairs = read_pairs([ROOT / "corpus/annotations/pairs.csv"])[:400]
+    F = featurize(pairs, nlp, load_rules(settings), model.sentence.predict, model.lexicon)
+    hostile = F.frame.head(3).copy()
+    hostile["marked"] = ["", "\u200b actx " * 50, "acta ’s actb"]
+    hostile["ctx"] = ["", "unknown_token " * 10, "src=explicit src=explicit"]
+    frame = pd.concat([F.frame, hostile], ignore_index=True)
+    for name in ("relation", "direction"):
+        want = getattr(rel, name).predict_proba(frame)
+        got = rel.compiled[name].predict_proba(frame)
+        assert np.abs(got - want).max() < 1e-12

@@ -12,7 +12,12 @@ from pipeline.cli._util import fail, info
 
 
 def export_store(store_path: Path, out: Path, fmt: str = "csv", **filters) -> dict[str, int]:
-    from pipeline.export import OutputSet
+    """Write the store's tables, filtered; ``fmt="plover"`` writes JSONL tables plus
+    ``plover.jsonl`` (the relation records as PLOVER-style events)."""
+    from datetime import date
+
+    from pipeline.export import JsonlWriter, OutputSet
+    from pipeline.records import plover_events
     from pipeline.schemas import frame
     from pipeline.store import TABLES, Store
 
@@ -20,25 +25,37 @@ def export_store(store_path: Path, out: Path, fmt: str = "csv", **filters) -> di
     if not filters.get("model_id"):
         models = store.models()
         filters["model_id"] = models[0] if models else None
-    outputs = OutputSet(out, TABLES, fmt)
+    outputs = OutputSet(out, TABLES, "jsonl" if fmt == "plover" else fmt)
+    events = JsonlWriter(out, "plover") if fmt == "plover" else None
     try:
         for name in TABLES:
             for df in store.query(name, **filters):
                 outputs.write(name, frame(name, df.to_dict(orient="records")))
+        if events is not None:
+            meta = {a["article_id"]: a for df in store.query("articles", **filters) for a in df.to_dict(orient="records")}
+            for df in store.query("records", **filters):
+                events.write(plover_events(df.to_dict(orient="records"), meta, coded_date=date.today().isoformat()))
         outputs.commit()
+        if events is not None:
+            events.commit()
     except BaseException:
         outputs.abort()
+        if events is not None:
+            events.abort()
         raise
     finally:
         store.close()
-    return outputs.counts()
+    counts = outputs.counts()
+    if events is not None:
+        counts["plover"] = events.rows
+    return counts
 
 
 @app.command("export")
 def export_cmd(
     store: Path = typer.Option(..., "--store", help="DuckDB store written by `stance run --store`."),
     out: Path = typer.Option(..., "-o", "--out", help="Output folder."),
-    fmt: str = typer.Option("csv", "--format", help="csv | jsonl | parquet"),
+    fmt: str = typer.Option("csv", "--format", help="csv | jsonl | parquet | plover"),
     since: Optional[str] = typer.Option(None, "--since", help="Only articles dated on or after (YYYY-MM-DD)."),
     until: Optional[str] = typer.Option(None, "--until", help="Only articles dated on or before (YYYY-MM-DD)."),
     actor: Optional[str] = typer.Option(None, "--actor", help="Only rows involving this actor code (e.g. RUS)."),
@@ -51,6 +68,8 @@ def export_cmd(
 
     if not store.is_file():
         raise fail(f"{store}: no such store")
+    if fmt not in ("csv", "jsonl", "parquet", "plover"):
+        raise fail(f"unknown format {fmt!r}; choose csv, jsonl, parquet or plover")
     for flag, value in (("--since", since), ("--until", until)):
         if value:
             try:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pandas as pd
 
@@ -55,7 +56,10 @@ class ArticleContext:
         return self.counts.get(code, 0) / total if total else 0.0
 
 
+@lru_cache(maxsize=8192)
 def _toks(text: str) -> list[str]:
+    # memoised: the candidates of one sentence share its prefixes and suffixes (callers
+    # only read the list)
     return _TOKEN.findall(text.lower())
 
 

@@ -9,16 +9,16 @@ into a class-balanced logistic regression:
 * ``relation``: ``none`` / ``convergence`` / ``divergence`` / ``neutral`` (only ``none``
   drops a pair; a record's stance comes from here, not from the sentence classifier);
 * ``direction``: whether the earlier-mentioned actor acts on the later one (``first``),
-  the reverse (``second``) or neither (``symmetric``: "the two sides agreed"), trained on
-  the related pairs only.
+  the reverse (``second``) or neither (``symmetric``: "the two sides agreed"): a logistic
+  regression on the relation pipeline's features, trained on the related pairs only.
 
 Both are plain scikit-learn objects, saved with skops in the model folder
-(:mod:`pipeline.models`).
+(:mod:`pipeline.models`: the relation pipeline and the direction classifier).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
@@ -31,6 +31,7 @@ from sklearn.pipeline import Pipeline
 from pipeline.contracts import Candidate, RelationDecision
 from pipeline.labels import RELATION_LABELS
 from pipeline.relations.features import NUMERIC_COLUMNS
+from pipeline.stance.vectorize import CompiledColumnPipeline
 
 DIRECTIONS = ("first", "second", "symmetric")
 
@@ -75,12 +76,39 @@ class RelationModel:
     relation: Pipeline
     direction: Pipeline | None = None
     min_direction: float = 0.5  # a source / target is given only when this sure
+    compiled: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self):
+        if self.direction is not None and not isinstance(self.direction, Pipeline):
+            # a bare classifier over the relation pipeline's features
+            self.direction = Pipeline([("features", self.relation.named_steps["features"]), ("clf", self.direction)])
+        # the same predictions, faster (pipeline/stance/vectorize.py); scikit-learn otherwise
+        fast = CompiledColumnPipeline.build(self.relation)
+        if fast is not None:
+            self.compiled["relation"] = fast
+        if self.direction is not None:
+            shared = self.direction.named_steps.get("features") is self.relation.named_steps["features"]
+            fast_dir = fast.with_clf(self.direction.steps[-1][1]) if (shared and fast is not None) \
+                else CompiledColumnPipeline.build(self.direction)
+            if fast_dir is not None:
+                self.compiled["direction"] = fast_dir
+
+    def to_save(self) -> dict:
+        """What the model folder stores: the relation pipeline and the direction classifier
+        (its features are the relation pipeline's)."""
+        d = self.direction
+        if d is not None and d.named_steps.get("features") is self.relation.named_steps["features"]:
+            d = d.steps[-1][1]
+        return {"relation": self.relation, "direction": d}
+
+    def _predict_proba(self, name: str, frame: pd.DataFrame) -> np.ndarray:
+        return (self.compiled.get(name) or getattr(self, name)).predict_proba(frame)
 
     def proba(self, frame: pd.DataFrame) -> np.ndarray:
         """P(label) per row, columns in :data:`RELATION_LABELS` order."""
         if not len(frame):
             return np.zeros((0, len(RELATION_LABELS)))
-        p = self.relation.predict_proba(frame)
+        p = self._predict_proba("relation", frame)
         order = [list(self.relation.classes_).index(l) for l in RELATION_LABELS]
         return p[:, order]
 
@@ -93,7 +121,7 @@ class RelationModel:
         related = np.flatnonzero(best != 0)
         dirs: dict[int, tuple[str, float]] = {}
         if self.direction is not None and len(related):
-            dp = self.direction.predict_proba(frame.iloc[related])
+            dp = self._predict_proba("direction", frame.iloc[related].reset_index(drop=True))
             classes = list(self.direction.classes_)
             for i, row in zip(related.tolist(), dp):
                 k = int(np.argmax(row))

@@ -34,6 +34,9 @@ from pipeline.modelling.training import metrics, select, shift_intercepts
 from pipeline.recognition import doc_mentions
 from pipeline.relations.candidates import CandidateRules, actor_mentions, sentence_candidates
 from pipeline.relations.features import ArticleContext, feature_rows
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+
 from pipeline.relations.model import DIRECTIONS, RelationModel, build_relation_pipeline, roles, slim_pair
 
 PAIR_COLUMNS = ("uid", "text", "source", "article_id", "main_pair", "top_actors", "block_kind", "pair", "pair_source",
@@ -178,7 +181,12 @@ def fit_relation(F: Featurized, rows: np.ndarray, *, seed: int, c_grid: Sequence
         dy = np.asarray([F.directions[rows[i]] for i in drows])
         dcounts = {d: int((dy == d).sum()) for d in DIRECTIONS}
         if len(set(dy.tolist())) >= 2:
-            direction = slim_pair(build_relation_pipeline(C=sel.C, seed=seed).fit(X.iloc[drows], dy))
+            # the direction classifier reads the relation classifier's features (one set of
+            # vocabularies to store, load and compute)
+            features = relation.named_steps["features"]
+            clf = LogisticRegression(C=sel.C, class_weight="balanced", max_iter=5000, random_state=seed)
+            clf.fit(features.transform(X.iloc[drows]), dy)
+            direction = Pipeline([("features", features), ("clf", clf)])
     info = {"C": sel.C, "class_offsets": {str(c): round(float(o), 3) for c, o in zip(sel.classes, sel.offsets)},
             "train_items": int(len(rows)), "label_counts": {l: int((y == l).sum()) for l in RELATION_LABELS},
             "direction_counts": dcounts,

@@ -157,3 +157,88 @@ class CompiledPipeline:
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         return self.clf.predict_proba(self.transform(texts))
+
+
+class CompiledCounts:
+    """The ``transform`` of a fitted binary unigram ``CountVectorizer`` over whitespace
+    tokens (``token_pattern=r"\\S+"``, no lower-casing): one dictionary lookup per token."""
+
+    def __init__(self, vec):
+        if not counts_supported(vec):
+            raise ValueError("only fitted binary unigram CountVectorizers over \\S+ tokens are supported")
+        self.vocab = vec.vocabulary_
+        self.n_features = len(vec.vocabulary_)
+
+    def transform(self, docs) -> sparse.csr_matrix:
+        get = self.vocab.get
+        indptr, indices = [0], []
+        for d in docs:
+            cols = sorted({c for c in map(get, d.split()) if c is not None})
+            indices.extend(cols)
+            indptr.append(len(indices))
+        data = np.ones(len(indices), dtype=np.int64)
+        return sparse.csr_matrix((data, np.asarray(indices, dtype=np.int64), np.asarray(indptr, dtype=np.int64)),
+                                 shape=(len(indptr) - 1, self.n_features))
+
+
+def counts_supported(vec) -> bool:
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    return (type(vec) is CountVectorizer and hasattr(vec, "vocabulary_") and vec.binary and vec.analyzer == "word"
+            and vec.token_pattern == r"\S+" and not vec.lowercase and vec.tokenizer is None and vec.preprocessor is None
+            and vec.stop_words is None and tuple(vec.ngram_range) == (1, 1) and vec.strip_accents is None)
+
+
+class CompiledColumnPipeline:
+    """``predict_proba`` of a fitted ``Pipeline([("features", ColumnTransformer), ("clf", …)])``
+    whose text columns are TF-IDF or binary-count vectorizers (compiled as above) and whose
+    other columns pass through; the same output as scikit-learn (a test checks it).
+    :meth:`build` returns ``None`` for any other shape."""
+
+    def __init__(self, parts: list, clf, weights: dict):
+        self.parts, self.clf, self.weights = parts, clf, weights
+        self.classes_ = clf.classes_
+
+    @classmethod
+    def build(cls, pipe) -> "CompiledColumnPipeline | None":
+        from sklearn.compose import ColumnTransformer
+        from sklearn.pipeline import Pipeline
+
+        if not isinstance(pipe, Pipeline) or len(pipe.steps) != 2:
+            return None
+        ct, clf = pipe.steps[0][1], pipe.steps[1][1]
+        if not isinstance(ct, ColumnTransformer) or not hasattr(clf, "predict_proba") or ct.sparse_threshold != 1.0:
+            return None
+        if getattr(ct, "remainder", "drop") != "drop" or any(n == "remainder" for n, _, _ in ct.transformers_):
+            return None
+        from sklearn.preprocessing import FunctionTransformer
+
+        parts = []
+        for name, est, cols in ct.transformers_:
+            identity = isinstance(est, FunctionTransformer) and est.func is None and est.inverse_func is None
+            if isinstance(est, str) and est == "drop":
+                continue
+            if (isinstance(est, str) and est == "passthrough") or identity:
+                parts.append((name, cols, None))
+            elif isinstance(cols, str) and supported(est):
+                parts.append((name, cols, CompiledTfidf(est)))
+            elif isinstance(cols, str) and counts_supported(est):
+                parts.append((name, cols, CompiledCounts(est)))
+            else:
+                return None
+        return cls(parts, clf, dict(ct.transformer_weights or {}))
+
+    def with_clf(self, clf) -> "CompiledColumnPipeline":
+        """The same compiled features in front of another classifier."""
+        return CompiledColumnPipeline(self.parts, clf, self.weights)
+
+    def transform(self, frame: pd.DataFrame) -> sparse.csr_matrix:
+        blocks = []
+        for name, cols, comp in self.parts:
+            X = sparse.csr_matrix(frame[cols].to_numpy(dtype=np.float64)) if comp is None else comp.transform(frame[cols].tolist())
+            w = self.weights.get(name)
+            blocks.append(X * w if w is not None else X)
+        return sparse.hstack(blocks, format="csr")
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.clf.predict_proba(self.transform(frame))
