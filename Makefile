@@ -21,10 +21,10 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP) ## Create .venv and install the package with its test extras (from PyPI)
 
-$(MODEL)/model.skops: | $(STAMP)
+$(MODEL)/card.json: | $(STAMP)
 	$(MAKE) train
 
-model: $(MODEL)/model.skops ## Make sure the default stance model exists (trains it if missing)
+model: $(MODEL)/card.json ## Make sure the default stance model exists (trains it if missing)
 
 train: $(STAMP) ## Retrain the default model from corpus/annotations/*.csv (deterministic)
 	$(BIN)/stance train corpus/annotations/news_sentences.csv corpus/annotations/seed.csv --pairs corpus/annotations/pairs.csv --eval corpus/eval/relations_articles.csv -o $(MODEL) --seed 13 --cross-source

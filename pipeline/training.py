@@ -208,7 +208,7 @@ def train(
         ev = read_pairs(eval_paths)
         FE = featurize(ev, nlp, rules, sentence.predict, sentence.lexicon)
         rel_card["metrics"]["eval_set"] = {
-            "files": _files(eval_paths, {}),
+            "files": _files(eval_paths, {str(p): len(read_pairs([p])) for p in eval_paths}),
             "all": evaluate(FE, rel_model, range(len(ev))),
             "by_source": {src: evaluate(FE, rel_model, [i for i, p in enumerate(ev) if p.source == src])
                           for src in sorted({p.source for p in ev})},

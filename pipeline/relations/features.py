@@ -100,12 +100,18 @@ def _cue_tokens(tag: str, text: str, lexicon) -> list[str]:
     """Direction of the cooperation / conflict cues in a stretch of text ("cue_btw=div")."""
     if lexicon is None or not text.strip():
         return []
+    return [f"{tag}{suffix}" for suffix in _cues(lexicon, text)]
+
+
+@lru_cache(maxsize=8192)
+def _cues(lexicon, text: str) -> tuple[str, ...]:
+    # memoised: the candidates of one sentence share prefixes, suffixes and stretches
     out = []
     for c in lexicon.match(" ".join(text.split()).replace("’", "'").lower()):
-        out.append(f"{tag}={'conv' if c.effective == 'convergence' else 'div'}")
+        out.append("=conv" if c.effective == "convergence" else "=div")
         if c.negated:
-            out.append(f"{tag}_neg")
-    return out
+            out.append("_neg")
+    return tuple(out)
 
 
 def context_tokens(sentence: Sentence, actors: list[Mention], cand: Candidate, pred: Prediction | None,
