@@ -25,7 +25,7 @@ from pipeline.records import (apply_intro_context, attributed_positions, attribu
 from pipeline.relations.candidates import CandidateRules, load_rules
 from pipeline.relations.stage import relate
 from pipeline.segmentation import build_segmenter, segment
-from pipeline.tables import read_header_rules, table_rows
+from pipeline.tables import TopicMatcher, read_header_rules, table_rows
 
 
 @dataclass
@@ -36,6 +36,7 @@ class Resources:
     settings: Settings
     candidates: CandidateRules | None = None
     attribution: object = None  # compiled attribution words
+    topics: TopicMatcher | None = None  # table topic cells -> topics
     warm: bool = False  # has a chunk been processed (outside a memory zone) yet?
     zone: ExitStack | None = None  # the open spaCy memory zone, if any
     zone_strings: int = 0  # size of the string store when that zone was opened
@@ -51,7 +52,8 @@ def load_resources(model_dir: str | Path, settings: Settings | None = None, base
     model = model or load_model(model_dir)
     nlp = add_recognisers(build_segmenter(settings, base=base), settings)
     return Resources(nlp=nlp, model=model, rules=read_header_rules(settings), settings=settings,
-                     candidates=load_rules(settings), attribution=attribution_pattern(settings.path("records", "attribution")))
+                     candidates=load_rules(settings), attribution=attribution_pattern(settings.path("records", "attribution")),
+                     topics=TopicMatcher.from_settings(settings))
 
 
 def _article_row(a: Article, n_sent: int, n_rec: int, model_id: str) -> dict:
@@ -157,13 +159,16 @@ def _process_chunk(items: list, res: Resources) -> Tables:
             records = build_records(seg.sentences, seg.mentions, preds, rel, model_id=res.model_id, no_topic=no_topic)
             positions = attributed_positions(art, seg.sentences, rel.actors, res.attribution)
             row_preds = {(x.table_index, x.row_index): p for x, p in zip(seg.sentences, preds) if x.block_kind == "table"}
-            trows = table_rows(art, res.nlp, res.rules, row_preds, context=rel.context.main_pair)
+            trows, matches = (table_rows(art, res.nlp, res.rules, row_preds, context=rel.context.main_pair,
+                                         matcher=res.topics, row_model=res.model.table)
+                              if art.tables else ([], {}))
             out.sentences.extend(sentence_row(x, m, p) for x, m, p in zip(seg.sentences, seg.mentions, preds))
             out.records.extend(records)
             out.relations.extend(summarise_relations(records, art, band=band))
             out.topics.extend(summarise_topics(records, positions, band=band))
             out.tables.extend(trows)
-            out.check.extend(check_rows(trows, records, band=band))
+            out.check.extend(check_rows(trows, records, band=band, matches=matches, matcher=res.topics,
+                                        sentences=seg.sentences, mentions=seg.mentions))
             out.articles.append(_article_row(art, n, len(records), res.model_id))
             out.errors.extend(error_row(ErrorEntry(art.path, w, line=art.line, article_id=art.id, severity="warning"))
                               for w in tuple(art.warnings) + tuple(rel.remarks))

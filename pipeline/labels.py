@@ -16,3 +16,7 @@ RELATION_LABELS: tuple[str, ...] = (NONE, CONVERGENCE, DIVERGENCE, NEUTRAL)
 def score(p_convergence: float, p_divergence: float) -> float:
     """Goldstein-like score of a record: P(convergence) - P(divergence), in [-1, 1]."""
     return float(p_convergence) - float(p_divergence)
+
+#: why a table row got its status in check.csv (pipeline.checking)
+CHECK_REASONS = ("unknown topic", "no prose on this topic for this pair", "prose and row agree", "prose opposes row",
+                 "prose mixed")

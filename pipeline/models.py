@@ -1,8 +1,9 @@
-"""The pipeline's model: a sentence stance classifier and a relation classifier in one folder.
+"""The pipeline's model: the sentence, relation and table-row classifiers in one folder.
 
 ``models/NAME/`` holds ``sentence.skops`` (the sentence classifier,
 :mod:`pipeline.stance.model`), ``relation.skops`` (the relation and direction pipelines,
-:mod:`pipeline.relations.model`), ``card.json`` and ``card.md``. Files, hashes and the
+:mod:`pipeline.relations.model`), optionally ``table.skops`` (the row stance of a table
+from its two position cells, :mod:`pipeline.tables.model`), ``card.json`` and ``card.md``. Files, hashes and the
 model id are handled by :mod:`pipeline.modelling.folder`; the id travels into every row
 the model produced.
 """
@@ -16,12 +17,12 @@ from typing import Sequence
 from sklearn.pipeline import Pipeline
 
 from pipeline.contracts import Prediction
-from pipeline.modelling.folder import ModelError, load_folder, save_folder, sha256_file  # noqa: F401
+from pipeline.modelling.folder import ModelError, load_folder, read_card, save_folder, sha256_file  # noqa: F401
 from pipeline.relations.model import RelationModel
 from pipeline.stance.lexicon import Lexicon
 from pipeline.stance.model import SentenceModel
 
-SENTENCE, RELATION = "sentence", "relation"
+SENTENCE, RELATION, TABLE = "sentence", "relation", "table"
 #: The only non-standard types a model file may contain; anything else is refused.
 TRUSTED_TYPES = frozenset({
     "pipeline.stance.features.CueFeatures",
@@ -40,6 +41,7 @@ class LoadedModel:
     card: dict
     folder: Path
     model_id: str
+    table: object = None  # pipeline.tables.model.TableModel, or None (a folder without table.skops)
 
     @property
     def pipeline(self) -> Pipeline:
@@ -124,7 +126,12 @@ def load_model(folder: str | Path) -> LoadedModel:
     """Load a model folder, refusing foreign types, unverifiable cards and files that do
     not match the card."""
     folder = Path(folder)
-    objs, card, model_id = load_folder(folder, (SENTENCE, RELATION), TRUSTED_TYPES)
+    try:  # the table-row classifier is optional (folders trained without --tables)
+        has_table = f"{TABLE}.skops" in read_card(folder)["files"]
+    except ModelError:
+        has_table = False  # load_folder says what is wrong
+    names = (SENTENCE, RELATION) + ((TABLE,) if has_table else ())
+    objs, card, model_id = load_folder(folder, names, TRUSTED_TYPES)
     thaw_vocabularies(objs)
     sent = objs[SENTENCE]
     if not isinstance(sent, Pipeline):
@@ -136,7 +143,15 @@ def load_model(folder: str | Path) -> LoadedModel:
     if direction is not None and not (isinstance(direction, Pipeline) or hasattr(direction, "predict_proba")):
         raise ModelError(f"{folder}: the direction model is a {type(direction).__name__}, not a classifier")
     min_dir = float(card.get("relation", {}).get("settings", {}).get("min_direction", 0.5))
-    return LoadedModel(SentenceModel(sent), RelationModel(rel["relation"], direction, min_dir), card, folder, model_id)
+    sentence = SentenceModel(sent)
+    table = None
+    if TABLE in objs:
+        from pipeline.tables.model import TableModel
+
+        if not isinstance(objs[TABLE], Pipeline):
+            raise ModelError(f"{folder}: {TABLE}.skops holds a {type(objs[TABLE]).__name__}, not a scikit-learn Pipeline")
+        table = TableModel(objs[TABLE], sentence.predict, sentence.lexicon)
+    return LoadedModel(sentence, RelationModel(rel["relation"], direction, min_dir), card, folder, model_id, table)
 
 
 def model_fingerprint(folder: str | Path) -> str:

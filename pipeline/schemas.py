@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-from pipeline.labels import LABELS
+from pipeline.labels import CHECK_REASONS, LABELS
 
 _LABEL = pa.Check.isin(list(LABELS))
 _PROB = pa.Check.in_range(0.0, 1.0)
@@ -47,6 +47,9 @@ NET_RULE = pa.Check(lambda df: ~(((df["net_stance"] == "divergence") & (df["n_di
                                  | ((df["net_stance"] == "convergence") & (df["n_convergence"] <= df["n_divergence"]))).any(),
                     error="net_stance contradicts the counts")
 
+#: how a table's topic cell found its topic (pipeline.tables.topics)
+TOPIC_METHODS = ["alias", "similarity", "adhoc", "none"]
+
 SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "segments": pa.DataFrameSchema(SEGMENT_COLUMNS, strict=True, ordered=True),
     "sentences": pa.DataFrameSchema(
@@ -73,14 +76,18 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     }, strict=True, ordered=True, checks=[NET_RULE]),
     "tables": pa.DataFrameSchema({
         "article_id": _s(), "table_index": _i(), "row_index": _i(), "section": _s(), "header": _s(),
-        "topic_cell": _s(), "topic": _s(), "actor_a": _s(), "actor_b": _s(),
+        "topic_cell": _s(), "topic": _s(), "topic_method": _s(checks=pa.Check.isin(TOPIC_METHODS)),
+        "topic_score": _f(checks=pa.Check.in_range(0.0, 1.0 + 1e-9)), "actor_a": _s(), "actor_b": _s(),
         "column_a": _s(), "column_b": _s(), "position_a": _s(), "position_b": _s(), "other_cells": _s(),
-        **STANCE_COLUMNS, "text": _s(),
+        **STANCE_COLUMNS, "stance_from": _s(checks=pa.Check.isin(["positions", "row text"])), "text": _s(),
     }, strict=True, ordered=True),
     "check": pa.DataFrameSchema({
         "article_id": _s(), "table_index": _i(), "row_index": _i(), "topic_cell": _s(), "topic": _s(),
+        "topic_method": _s(checks=pa.Check.isin(TOPIC_METHODS)),
         "table_stance": _s(checks=_LABEL), "prose_stance": _s(), "prose_mean_score": _f(nullable=True),
-        "n_supporting": _i(), "n_prose": _i(), "status": _s(checks=pa.Check.isin(["agree", "disagree", "missing"])),
+        "n_supporting": _i(), "n_prose": _i(), "n_convergence": _i(), "n_divergence": _i(),
+        "status": _s(checks=pa.Check.isin(["agree", "disagree", "missing"])),
+        "reason": _s(checks=pa.Check.isin(list(CHECK_REASONS))), "evidence_sentence_ids": _s(),
     }, strict=True, ordered=True),
     "errors": pa.DataFrameSchema({
         "path": _s(), "line": _i(nullable=True), "stage": _s(), "severity": _s(checks=pa.Check.isin(["error", "warning"])),

@@ -110,6 +110,7 @@ def train(
     folds: int = 5,
     cross_source: bool = False,
     eval_paths: Sequence[str | Path] = (),
+    table_paths: Sequence[str | Path] = (),
     settings: Settings | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> TrainResult:
@@ -219,6 +220,18 @@ def train(
     card = {"name": name, "created": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
             "sentence": sent_card, "relation": rel_card, "versions": versions()}
     objects = {"sentence": sent_pipe, "relation": rel_model.to_save()}
+
+    # 4. the table-row classifier, on top of the sentence classifier
+    if table_paths:
+        from pipeline.tables.model import read_table_rows
+        from pipeline.tables.training import fit_table
+
+        rows = read_table_rows(table_paths)
+        table_pipe, table_card = fit_table(rows, sentence.predict, sentence.lexicon, seed=seed, cross_source=cross_source,
+                                           folds=folds, say=say)
+        table_card["data"]["files"] = _files(table_paths, rows["_file"].value_counts().to_dict())
+        card["table"] = table_card
+        objects["table"] = table_pipe
     return TrainResult(objects, card, sentence, rel_model)
 
 
@@ -295,5 +308,9 @@ def card_markdown(card: dict) -> str:
     ]
     if s["metrics"].get("cross_source"):
         lines += [f"Leave-one-source-out macro-F1: {s['metrics']['cross_source']}.", ""]
+    if card.get("table"):
+        from pipeline.tables.training import table_markdown
+
+        lines += table_markdown(card["table"])
     lines += ["## Versions", "```json", json.dumps(card["versions"], indent=2), "```", ""]
     return "\n".join(lines)

@@ -67,6 +67,8 @@ def train_cmd(
     out: Path = typer.Option(..., "-o", "--out", help="Model folder to write, e.g. models/mine."),
     pairs: Optional[List[Path]] = typer.Option(None, "--pairs", help="Pair annotation CSVs (default: [train] pairs in the settings)."),
     eval_set: Optional[List[Path]] = typer.Option(None, "--eval", help="Fixed evaluation set(s) of pair annotations, never trained on (default: [train] eval)."),
+    tables: Optional[List[Path]] = typer.Option(None, "--tables", help="Annotated table rows (table_id, position_a, position_b, stance; default: [train] tables)."),
+    no_tables: bool = typer.Option(False, "--no-tables", help="Train no table-row classifier (rows then take the sentence classifier's stance)."),
     seed: int = typer.Option(13, help="Random seed (splits, CV folds, classifiers)."),
     test_size: float = typer.Option(0.2, help="Share of articles held out for evaluation."),
     compare: Optional[Path] = typer.Option(None, help="Previous model to compare with (default: the default model)."),
@@ -74,7 +76,7 @@ def train_cmd(
     cross_source: bool = typer.Option(False, "--cross-source", help="Also report leave-one-source-out metrics (both classifiers refitted per source)."),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
-    """Train the sentence and relation classifiers; write sentence.skops, relation.skops, card.json, card.md."""
+    """Train the sentence, relation and table-row classifiers; write sentence.skops, relation.skops, table.skops, card.json, card.md."""
     from pipeline.cli._util import resolve_model
     from pipeline.config import load_settings
     from pipeline.models import save_model
@@ -85,13 +87,16 @@ def train_cmd(
     settings = load_settings()
     pairs = list(pairs or []) or [settings.path("train", "pairs")]
     eval_set = list(eval_set or []) or ([settings.path("train", "eval")] if settings.path("train", "eval").exists() else [])
-    for c in [*csvs, *pairs, *eval_set]:
+    default_tables = settings.get("train", "tables")
+    tables = [] if no_tables else (list(tables or []) or ([settings.path("train", "tables")]
+                                                          if default_tables and settings.path("train", "tables").exists() else []))
+    for c in [*csvs, *pairs, *eval_set, *tables]:
         if not c.is_file():
             raise fail(f"{c}: no such file")
     try:
         result = train([str(c) for c in csvs], [str(p) for p in pairs], name=out.name, seed=seed, test_size=test_size,
                        cross_source=cross_source, eval_paths=[str(e) for e in eval_set],
-                       progress=lambda msg: info(msg, quiet))
+                       table_paths=[str(t) for t in tables], progress=lambda msg: info(msg, quiet))
     except ValueError as exc:
         raise fail(str(exc))
     previous = compare if compare is not None else resolve_model(None)
