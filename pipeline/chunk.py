@@ -36,10 +36,18 @@ class Resources:
     settings: Settings
     candidates: CandidateRules | None = None
     attribution: object = None  # compiled attribution words
-    topics: TopicMatcher | None = None  # table topic cells -> topics
+    _topics: TopicMatcher | None = None  # table topic cells -> topics (built for the first table)
     warm: bool = False  # has a chunk been processed (outside a memory zone) yet?
     zone: ExitStack | None = None  # the open spaCy memory zone, if any
     zone_strings: int = 0  # size of the string store when that zone was opened
+
+    @property
+    def topics(self) -> TopicMatcher:
+        """The table topic matcher, built when the first article with a table comes (its
+        lemmatizer and alias lemmas take most of a second; most news has no tables)."""
+        if self._topics is None:
+            self._topics = TopicMatcher.from_settings(self.settings)
+        return self._topics
 
     @property
     def model_id(self) -> str:
@@ -52,8 +60,7 @@ def load_resources(model_dir: str | Path, settings: Settings | None = None, base
     model = model or load_model(model_dir)
     nlp = add_recognisers(build_segmenter(settings, base=base), settings)
     return Resources(nlp=nlp, model=model, rules=read_header_rules(settings), settings=settings,
-                     candidates=load_rules(settings), attribution=attribution_pattern(settings.path("records", "attribution")),
-                     topics=TopicMatcher.from_settings(settings))
+                     candidates=load_rules(settings), attribution=attribution_pattern(settings.path("records", "attribution")))
 
 
 def _article_row(a: Article, n_sent: int, n_rec: int, model_id: str) -> dict:
@@ -167,7 +174,7 @@ def _process_chunk(items: list, res: Resources) -> Tables:
             out.relations.extend(summarise_relations(records, art, band=band))
             out.topics.extend(summarise_topics(records, positions, band=band))
             out.tables.extend(trows)
-            out.check.extend(check_rows(trows, records, band=band, matches=matches, matcher=res.topics,
+            out.check.extend(check_rows(trows, records, band=band, matches=matches, matcher=res.topics if trows else None,
                                         sentences=seg.sentences, mentions=seg.mentions))
             out.articles.append(_article_row(art, n, len(records), res.model_id))
             out.errors.extend(error_row(ErrorEntry(art.path, w, line=art.line, article_id=art.id, severity="warning"))

@@ -49,6 +49,17 @@ class CandidateRules:
     max_actors: int = 12
     context_chars: int = 40  # how far the mention rules look on each side
 
+    def prefilter(self, side: str, kind: str) -> re.Pattern | None:
+        """One alternation of every rule of a side that applies to a kind: a context that
+        it does not match needs no rule-by-rule search (most mentions). Built on first use."""
+        cache = self.__dict__.setdefault("_prefilter", {})
+        key = (side, kind)
+        if key not in cache:
+            pats = [r.pattern.pattern for r in self.mention_rules
+                    if r.side == side and (r.kinds is None or kind in r.kinds)]
+            cache[key] = re.compile("|".join(f"(?:{p})" for p in pats), re.I) if pats else None
+        return cache[key]
+
 
 def _rows(path: Path) -> list[dict]:
     if not path.exists():
@@ -127,6 +138,9 @@ def not_actor_reason(m: Mention, sentence: Sentence, rules: CandidateRules) -> s
     lo, hi = m.start - sentence.start, m.end - sentence.start
     before = sentence.text[max(0, lo - rules.context_chars):lo]
     after = sentence.text[hi:hi + rules.context_chars]
+    pre_b, pre_a = rules.prefilter("before", kind), rules.prefilter("after", kind)
+    if not (pre_b is not None and pre_b.search(before)) and not (pre_a is not None and pre_a.search(after)):
+        return ""
     for r in rules.mention_rules:
         if r.kinds is not None and kind not in r.kinds:
             continue
@@ -234,16 +248,18 @@ def article_candidates(
     *,
     main_pair: tuple[str, str] | None,
     rules: CandidateRules,
+    filtered: bool = False,
 ) -> tuple[list[list[Candidate]], list[str]]:
     """Candidates of every sentence of an article (one list per sentence, table rows get
-    none: they are read by the table stage), and remarks on what was dropped."""
+    none: they are read by the table stage), and remarks on what was dropped.
+    ``filtered``: the mentions have already been through :func:`actor_mentions`."""
     per: list[list[Candidate]] = []
     remarks: list[str] = []
     for s, ms in zip(sentences, mentions):
         if s.block_kind == "table":
             per.append([])
             continue
-        actors, _ = actor_mentions(s, ms, rules)
+        actors = [m for m in ms if m.kind == "actor"] if filtered else actor_mentions(s, ms, rules)[0]
         cands, dropped = sentence_candidates(s, actors, main_pair=main_pair, rules=rules)
         if dropped:
             remarks.append(f"sentence {s.index}: {len(dropped) + rules.max_actors} actors; pairs of the first "

@@ -48,8 +48,14 @@ class ArticleContext:
     counts: dict[str, int]  # actor code -> mentions in the article (after the mention rules)
 
     def rank(self, code: str) -> int:
-        order = sorted(self.counts, key=lambda c: -self.counts[c])
-        return order.index(code) + 1 if code in self.counts else 99
+        if code not in self.counts:
+            return 99
+        order = self.__dict__.get("_order")
+        if order is None:  # computed once per article (frozen dataclass: set through __dict__)
+            ranked = sorted(self.counts, key=lambda c: -self.counts[c])
+            order = {c: i + 1 for i, c in enumerate(ranked)}
+            self.__dict__["_order"] = order
+        return order[code]
 
     def share(self, code: str) -> float:
         total = sum(self.counts.values())

@@ -116,12 +116,19 @@ class RelationModel:
         """One decision per row of ``frame`` (the features of ``candidates``)."""
         if not len(frame):
             return []
-        proba = self.proba(frame)
+        fast, fast_dir = self.compiled.get("relation"), self.compiled.get("direction")
+        shared = fast is not None and fast_dir is not None and fast_dir.parts is fast.parts
+        X = fast.transform(frame) if shared else None  # one feature transform for both classifiers
+        if X is not None:
+            proba = fast.clf.predict_proba(X)[:, [list(self.relation.classes_).index(l) for l in RELATION_LABELS]]
+        else:
+            proba = self.proba(frame)
         best = np.argmax(proba, axis=1)
         related = np.flatnonzero(best != 0)
         dirs: dict[int, tuple[str, float]] = {}
         if self.direction is not None and len(related):
-            dp = self._predict_proba("direction", frame.iloc[related].reset_index(drop=True))
+            dp = (fast_dir.clf.predict_proba(X[related]) if X is not None
+                  else self._predict_proba("direction", frame.iloc[related].reset_index(drop=True)))
             classes = list(self.direction.classes_)
             for i, row in zip(related.tolist(), dp):
                 k = int(np.argmax(row))

@@ -52,7 +52,7 @@ def prepare(seg: Segmented, rules: CandidateRules, *, min_mentions: int = 2) -> 
         aside.append(d)
     mp = main_pair(kept, min_mentions)
     ctx = ArticleContext(mp, dict(Counter(m.code for ms in kept for m in ms)))
-    cands, remarks = article_candidates(seg.article, seg.sentences, kept, main_pair=mp, rules=rules)
+    cands, remarks = article_candidates(seg.article, seg.sentences, kept, main_pair=mp, rules=rules, filtered=True)
     return ArticleRelations(kept, aside, ctx, cands, [[] for _ in cands], remarks)
 
 
