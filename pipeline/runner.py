@@ -102,6 +102,11 @@ def run(opts: RunOptions) -> dict:
     fmt = "jsonl" if plover else opts.fmt
     outputs = PartitionedOutputSet(opts.out, OUTPUT_TABLES, fmt) if partitioned else OutputSet(opts.out, OUTPUT_TABLES, fmt)
     events = JsonlWriter(opts.out, "plover") if plover else None
+    from pipeline.ingestion.discover import OUTPUT_MARKER
+
+    # marks the folder as an output: a later run over a folder that contains it skips it
+    (Path(opts.out) / OUTPUT_MARKER).write_text("written by stance run; this folder is never read as input\n",
+                                                encoding="utf-8")
     coded_date = date.today().isoformat()
     counts = {"articles_processed": 0, "inputs_failed": 0, "warnings": 0, "sentences": 0, "records": 0,
               "relations": 0, "table_rows": 0, "articles_skipped_in_store": 0}
@@ -127,7 +132,7 @@ def run(opts: RunOptions) -> dict:
             counts["records"] += len(tables.records)
             counts["relations"] += len(tables.relations)
             counts["table_rows"] += len(tables.tables)
-            check_all.extend({"status": c["status"]} for c in tables.check)
+            check_all.extend({"status": c["status"], "reason": c.get("reason", "")} for c in tables.check)
             words += sum(len(s["text"].split()) for s in tables.sentences)
             if opts.progress:
                 opts.progress(a + f, words)

@@ -105,7 +105,11 @@ def frame(name: str, rows: list[dict]) -> pd.DataFrame:
     dtypes, and validate it."""
     schema = SCHEMAS[name]
     cols = list(schema.columns)
-    df = pd.DataFrame(rows, columns=cols)
+    try:
+        df = pd.DataFrame(rows, columns=cols)
+    except UnicodeEncodeError:  # a lone surrogate somewhere (pandas' Arrow strings refuse it)
+        rows = [{k: encodable(v) if isinstance(v, str) else v for k, v in r.items()} for r in rows]
+        df = pd.DataFrame(rows, columns=cols)
     for col, spec in schema.columns.items():
         dtype = str(spec.dtype)
         if dtype == "Int64":
@@ -114,5 +118,25 @@ def frame(name: str, rows: list[dict]) -> pd.DataFrame:
             df[col] = df[col].astype("float64")
         else:
             s = df[col]
-            df[col] = s.where(s.notna(), "").astype(str)  # None / NaN -> "", anything else str()
+            df[col] = encodable_column(s.where(s.notna(), "").astype(str))  # None / NaN -> "", anything else str()
     return schema.validate(df, lazy=True)
+
+
+def encodable(text: str) -> str:
+    """``text`` as valid UTF-8: a lone surrogate (from a JSON ``\\ud800`` escape, or a file
+    name's undecodable bytes, which Python keeps as surrogates) becomes its escape
+    (``\\ud800``); everything else is kept as it is."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def encodable_column(col: pd.Series) -> pd.Series:
+    """:func:`encodable` over a column of str, with one check for the common case."""
+    try:
+        "\x00".join(col.tolist()).encode("utf-8")
+        return col
+    except UnicodeEncodeError:
+        return col.map(encodable)

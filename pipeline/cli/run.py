@@ -36,6 +36,34 @@ def count_inputs(paths: list[str]) -> int | None:
     return total
 
 
+def output_problem(out: Path) -> str:
+    """What keeps ``out`` from being an output folder ("" if nothing), checked before any
+    work and without creating anything: an existing file, a folder that cannot be created
+    (its nearest existing parent is a file or not writable) or cannot be written."""
+    import os
+    import tempfile
+
+    if out.exists() and not out.is_dir():
+        return f"{out}: exists and is not a directory; give a folder for the outputs"
+    if not out.exists():
+        parent = out.absolute().parent
+        while not parent.exists():
+            parent = parent.parent
+        if not parent.is_dir():
+            return f"{out}: cannot create the output folder ({parent} is not a directory)"
+        if not os.access(parent, os.W_OK | os.X_OK):
+            return f"{out}: cannot create the output folder ({parent} is not writable)"
+        return ""
+    if not os.access(out, os.W_OK | os.X_OK):
+        return f"{out}: the output folder is not writable"
+    try:
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        return f"{out}: cannot write in the output folder ({exc.strerror or exc})"
+    return ""
+
+
 @app.command("run")
 def run_cmd(
     paths: List[str] = typer.Argument(..., help="Files, folders or globs (.txt .md .html .jsonl .csv)."),
@@ -60,6 +88,9 @@ def run_cmd(
     if engine not in ("local", "dask"):
         raise fail(f"unknown engine {engine!r}; choose local or dask")
     model_dir = resolve_model(model)
+    problem = output_problem(out)
+    if problem:
+        raise fail(problem)
     bar = None
     if not quiet and is_tty():
         import shutil
@@ -89,3 +120,7 @@ def run_cmd(
          f"{c['articles_skipped_in_store']} already in store; {c['sentences']} sentences, {c['records']} relation records "
          f"({c['relations']} article-pair relations); "
          f"table check: {chk['agree']} agree / {chk['disagree']} disagree / {chk['missing']} missing -> {out}", quiet)
+    if c["inputs_read"] and not c["articles_processed"] and not c["articles_skipped_in_store"]:
+        # nothing could be read: scripts must notice (errors.csv says why for each input)
+        typer.echo(f"error: every input failed ({c['inputs_failed']}); see {out}/errors.csv", err=True)
+        raise typer.Exit(1)

@@ -96,7 +96,7 @@ def build_article(
         v = meta.get(key)
         return str(v) if v not in (None, "") and isinstance(v, (str, int, float)) else None
     return Article(
-        id=str(art_id).strip(),
+        id=str(art_id),  # kept exactly as given (" x" and "x" are two ids)
         path=path,
         text=text,
         blocks=tuple(blocks),
@@ -113,10 +113,10 @@ def build_article(
 
 def _read_file(path: Path, settings: Settings) -> tuple[str, str | None]:
     limit = int(settings.get("ingest", "max_file_bytes", 20_000_000))
-    size = path.stat().st_size
-    if size > limit:
-        raise InputError(f"file too large ({size:,} bytes; limit {limit:,}, see [ingest] max_file_bytes)")
-    data = path.read_bytes()
+    with open(path, "rb") as fh:  # the limit holds while reading, whatever stat says
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise InputError(f"file too large (over {limit:,} bytes, see [ingest] max_file_bytes)")
     if not data.strip():
         raise InputError("empty file")
     if sniff_binary(data, int(settings.get("ingest", "binary_sniff_bytes", 8192))):
@@ -134,15 +134,32 @@ def _from_record(rec, *, path: str, line: int, settings: Settings, warnings=()) 
     return build_article(text, path=path, meta=meta, line=line, settings=settings, warnings=warnings)
 
 
+def _bounded_lines(fh, limit: int, block: int = 1 << 16) -> Iterator[bytes | None]:
+    """The lines of a binary file, none longer than ``limit`` in memory: a longer line is
+    read past in blocks and yields None (so its line number still counts)."""
+    while True:
+        line = fh.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit and not line.endswith(b"\n"):
+            while True:  # skip the rest of the line without holding it
+                rest = fh.readline(block)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield None
+        else:
+            yield line
+
+
 def _jsonl(path: Path, settings: Settings) -> Iterator[Item]:
     limit = int(settings.get("ingest", "max_record_bytes", 5_000_000))
     with open(path, "rb") as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            if not raw.strip():
+        for lineno, raw in enumerate(_bounded_lines(fh, limit), start=1):
+            if raw is not None and not raw.strip():
                 continue
             try:
-                if len(raw) > limit:
-                    raise InputError(f"line too large ({len(raw):,} bytes; limit {limit:,})")
+                if raw is None:
+                    raise InputError(f"line too large (over {limit:,} bytes, see [ingest] max_record_bytes)")
                 text, warn = decode(raw.rstrip(b"\r\n"))
                 try:
                     rec = json.loads(text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import glob
 import os
+import stat
 from pathlib import Path
 from typing import Iterator
 
@@ -22,10 +23,49 @@ def format_of(path: Path) -> str | None:
 DOC_FILES = ("README*", "PROVENANCE*", "LICENSE*", "LICENCE*", "CHANGELOG*")
 
 
+#: A file ``stance run`` writes into its output folder: a folder holding it is never read
+#: as input (an output folder inside the input folder would otherwise be read back).
+OUTPUT_MARKER = ".stance-output"
+
+
+def is_output_folder(folder: Path) -> bool:
+    """An output folder of ``stance run`` (its marker, or the run.json + articles.csv that
+    older versions left without one)."""
+    return (folder / OUTPUT_MARKER).exists() or ((folder / "run.json").is_file() and
+                                                 any((folder / f"articles.{ext}").exists() for ext in ("csv", "jsonl", "parquet")))
+
+
+def not_regular(path: Path) -> str:
+    """Why a path cannot be read as an input file ("" when it is a regular file): only
+    regular files are read; a FIFO would block for ever, a device never ends."""
+    try:
+        mode = os.stat(path).st_mode  # follows symlinks: a link to /dev/zero is a device
+    except OSError as exc:
+        return f"cannot stat ({exc.strerror or exc})"
+    if stat.S_ISREG(mode):
+        return ""
+    kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a character device" if stat.S_ISCHR(mode)
+            else "a block device" if stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+    return f"{kind}, not a regular file; skipped"
+
+
 def _walk(folder: Path) -> Iterator[Path | ErrorEntry]:
     seen: set[tuple[int, int]] = set()
-    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True, onerror=None):
-        st = os.stat(dirpath)
+    errors: list[OSError] = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True, onerror=errors.append):
+        while errors:  # a folder that cannot be listed is an error row, not silence
+            exc = errors.pop(0)
+            yield ErrorEntry(str(exc.filename or dirpath), f"cannot read directory ({exc.strerror or exc})", stage="discover")
+        if is_output_folder(Path(dirpath)):
+            dirnames[:] = []
+            yield ErrorEntry(dirpath, "output folder of a stance run; not read as input", stage="discover", severity="warning")
+            continue
+        try:
+            st = os.stat(dirpath)
+        except OSError as exc:
+            dirnames[:] = []
+            yield ErrorEntry(dirpath, f"cannot read directory ({exc.strerror or exc})", stage="discover")
+            continue
         key = (st.st_dev, st.st_ino)
         if key in seen:
             dirnames[:] = []
@@ -42,8 +82,13 @@ def _walk(folder: Path) -> Iterator[Path | ErrorEntry]:
                                  "(name it explicitly to read it)", stage="discover", severity="warning")
             elif format_of(p) is None:
                 yield ErrorEntry(str(p), f"unsupported file type {p.suffix or '(none)'!r}; skipped", stage="discover", severity="warning")
+            elif why := not_regular(p):
+                yield ErrorEntry(str(p), why, stage="discover")
             else:
                 yield p
+    while errors:
+        exc = errors.pop(0)
+        yield ErrorEntry(str(exc.filename or folder), f"cannot read directory ({exc.strerror or exc})", stage="discover")
 
 
 def discover(paths: list[str | os.PathLike]) -> Iterator[Path | ErrorEntry]:
@@ -81,7 +126,14 @@ def _discover(paths: list[str | os.PathLike]) -> Iterator[Path | ErrorEntry]:
             continue
         p = Path(s)
         if p.is_dir():
-            yield from _walk(p)
+            if not os.access(p, os.R_OK | os.X_OK):
+                yield ErrorEntry(s, "cannot read directory (permission denied)", stage="discover")
+            elif is_output_folder(p):
+                yield ErrorEntry(s, "output folder of a stance run; not read as input", stage="discover")
+            else:
+                yield from _walk(p)
+        elif p.exists() and (why := not_regular(p)):
+            yield ErrorEntry(s, why, stage="discover")
         elif p.is_file():
             if format_of(p) is None:
                 yield ErrorEntry(s, f"unsupported file type {p.suffix or '(none)'!r} (expected one of {', '.join(sorted(SUFFIXES))})", stage="discover")
