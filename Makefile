@@ -16,7 +16,8 @@ help: ## List the targets with one line each
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@# -qq: errors only; setuptools' editable install prints an information-only notice box
+	$(BIN)/python -m pip install -qq -e '.[test]'
 	@touch $(STAMP)
 
 setup: $(STAMP) ## Create .venv and install the package with its test extras (from PyPI)

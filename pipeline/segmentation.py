@@ -1,11 +1,14 @@
 """Segmentation stage: blocks -> sentences, with spaCy.
 
 The default ``nlp`` is ``spacy.blank("en")`` with (1) tokenizer special cases for the
-news abbreviations in ``corpus/config/abbreviations.txt`` (one token, so never a
-boundary) and (2) ``news_sentencizer``, a registered component of ours: spaCy's
-rule-based ``sentencizer`` rule, applied to token arrays, plus corrections of its known
-false splits (a boundary before a lower-case word, ``No. 10``) and the one it misses
-(``... the U.S. The``).
+news abbreviations in ``corpus/config/abbreviations.txt`` (one token, so the period is
+never a boundary by itself) and (2) ``news_sentencizer``, a registered component of ours:
+spaCy's rule-based ``sentencizer`` rule, applied to token arrays, plus corrections of its
+known false splits (a boundary before a lower-case word, ``No. 10``, a quoted question
+followed by its speaker) and of the ones it misses (a sentence ending with an abbreviation
+or an initial: ``... the U.S. The``, ``... & Co. It``, ``... you and I. Did``; an
+ellipsis: ``... that.... She``). The vocabularies of these rules are data files under
+``corpus/config/`` (``[segment]`` in ``settings.toml``).
 
 Sentences never cross blocks: every block is its own Doc. A heading, a title and a
 table row are one segment each; paragraphs and bullets are split into sentences.
@@ -22,7 +25,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import spacy
 from spacy.language import Language
-from spacy.attrs import IDX, IS_PUNCT, SENT_START
+from spacy.attrs import IDX, IS_PUNCT, SENT_START, SPACY
 from spacy.tokens import Doc
 
 from pipeline.config import Settings, load_settings
@@ -32,10 +35,18 @@ from pipeline.recognition import raw_mentions
 _WHOLE = {"title", "heading"}
 SEP = "\n\n"  # between the blocks of an article in its Doc
 PIECES = "segment_pieces"  # doc.user_data key: [(start char, end char, whole)] of those blocks
-_STARTERS_DEFAULT = [
-    "The", "He", "She", "It", "They", "We", "I", "But", "In", "This", "That", "A", "An",
-    "However", "Its", "His", "Her", "Their", "Officials", "On", "At", "Meanwhile", "And",
-]
+_CLOSERS = frozenset({"”", "’", '"', "'", ")", "]", "»"})
+_OPENERS = frozenset({"“", "‘", '"', "'", "(", "«"})
+
+
+def _is_ellipsis(text: str) -> bool:
+    return len(text) >= 1 and set(text) <= {".", "…"} and (text.count(".") >= 3 or "…" in text)
+
+
+def _ends_with_abbreviation(text: str) -> bool:
+    """A token that ends with a period it keeps (an abbreviation, an initial, "p.m."),
+    as opposed to a full stop or an ellipsis."""
+    return len(text) >= 2 and text[-1] == "." and text[-2] != "." and any(c.isalpha() for c in text)
 
 
 class NewsSentencizer:
@@ -47,24 +58,47 @@ class NewsSentencizer:
     object for every token, which made it the most expensive step of segmentation; here it
     runs over the ``ORTH`` / ``IS_PUNCT`` arrays (a test checks both give the same
     boundaries). Step 2 corrects that rule's typical errors on news text: no boundary
-    before a lower-case word ("he said" after a quote) or inside "No. 10"; an opening quote
-    left at the end of the previous sentence moves to the next one; and a boundary is added
-    after an abbreviation that ends a sentence ("... the U.S. The Kremlin").
+    before a lower-case word ("he said" after a quote) or inside "No. 10", nor between a
+    quoted question or exclamation and its speaker ('“Why?” Smith asked.', with a verb of
+    ``speech_verbs``); an opening quote left at the end of the previous sentence moves to
+    the next one. Step 3 adds the boundaries the rule cannot see, before a sentence starter
+    (``starters``: "The", "It", "How" ...), possibly after a closing quote or bracket:
+
+    * after a token that keeps its final period (an abbreviation, an initial, "p.m.")
+      unless it is one that never ends a sentence (``nonfinal``: "Mr.", "St.", "No." ...):
+      "... the U.S. How about", "... & Co. It closed", "... at 6 p.m. Mr. Smith",
+      "... you and I. Did"; an initial before a surname ("John F. Kennedy") or "U.S." before
+      a noun ("U.S. Pacific Command") stays inside the sentence;
+    * after an ellipsis ("... that... She left"); after four periods (a full stop and an
+      ellipsis: "that.... The"), before any capitalised word.
     """
 
-    def __init__(self, vocab, punct_chars: Sequence[str] | None, split_after: Sequence[str], starters: Sequence[str],
-                 number_abbrevs: Sequence[str]):
+    def __init__(self, vocab, punct_chars: Sequence[str] | None, split_after: Sequence[str] = (),
+                 starters: Sequence[str] = (), number_abbrevs: Sequence[str] = (), nonfinal: Sequence[str] = (),
+                 speech_verbs: Sequence[str] = ()):
         from spacy.pipeline.sentencizer import Sentencizer
 
         self.punct_chars = frozenset(punct_chars or Sentencizer.default_punct_chars)
         self.split_after = frozenset(split_after)
         self.starters = frozenset(starters)
         self.number_abbrevs = frozenset(number_abbrevs)
+        self.nonfinal = frozenset(nonfinal) | frozenset(a.upper() for a in nonfinal)
+        self.speech_verbs = frozenset(speech_verbs)
+
+        def may_end(text: str) -> bool:
+            # "split_after" (older configurations) always may end a sentence
+            return text in self.split_after or (_ends_with_abbreviation(text) and text not in self.nonfinal)
+
         # lexeme flags, computed once per word type, so that one to_array call reads them
         # for a whole Doc (spaCy's Vocab.add_flag)
         self.flag_final = vocab.add_flag(self.punct_chars.__contains__)
-        self.flag_split = vocab.add_flag(self.split_after.__contains__)
+        self.flag_split = vocab.add_flag(may_end)
         self.flag_starter = vocab.add_flag(self.starters.__contains__)
+        self.flag_ellipsis = vocab.add_flag(_is_ellipsis)
+        self.flag_full_ellipsis = vocab.add_flag(lambda t: _is_ellipsis(t) and len(t) >= 2 and t.count(".") in (1, 4))
+        self.flag_closer = vocab.add_flag(_CLOSERS.__contains__)
+        self.flag_opener = vocab.add_flag(_OPENERS.__contains__)
+        self.flag_cap = vocab.add_flag(lambda t: t[:1].isupper())
 
     @staticmethod
     def boundaries(final, punct) -> list[int]:
@@ -86,7 +120,9 @@ class NewsSentencizer:
         if n == 0:
             return doc
         pieces = doc.user_data.get(PIECES)
-        arr = doc.to_array([self.flag_final, IS_PUNCT, self.flag_split, self.flag_starter] + ([IDX] if pieces else []))
+        cols = [self.flag_final, IS_PUNCT, self.flag_split, self.flag_starter, self.flag_ellipsis,
+                self.flag_full_ellipsis, self.flag_closer, self.flag_cap, self.flag_opener, SPACY]
+        arr = doc.to_array(cols + ([IDX] if pieces else []))
         flag = np.full(n, -1, dtype=np.int64)
         starts = self.boundaries(arr[:, 0], arr[:, 1])
         flag[starts] = 1
@@ -98,8 +134,8 @@ class NewsSentencizer:
             # a Doc made of several blocks (see segment()): each block is segmented as if
             # it were its own Doc; the whitespace tokens between blocks stand alone, so no
             # sentence crosses a block
-            first = np.searchsorted(arr[:, 4], np.array([p[0] for p in pieces], dtype=np.uint64))
-            end = np.searchsorted(arr[:, 4], np.array([p[1] for p in pieces], dtype=np.uint64))
+            first = np.searchsorted(arr[:, 10], np.array([p[0] for p in pieces], dtype=np.uint64))
+            end = np.searchsorted(arr[:, 10], np.array([p[1] for p in pieces], dtype=np.uint64))
             whole = [p[2] for p in pieces]
         # the piece of every token (-1 between pieces), and where that piece starts
         pid = np.full(n, -1, dtype=np.int64)
@@ -126,11 +162,35 @@ class NewsSentencizer:
             # a sentence does not start with a lower-case word ("he said" after a quote)
             elif tok.text[:1].islower() and tok.is_alpha:
                 flag[i] = -1
-        # abbreviations that may end a sentence ("... the U.S. The Kremlin")
-        after = np.flatnonzero(arr[:-1, 2]) + 1
-        if len(after):
-            after = after[(flag[after] != 1) & (arr[after, 3] == 1)]
-            flag[after] = 1
+            # a quoted question and its speaker: '“Why?” President Smith asked.'
+            elif (self.speech_verbs and prev.text in _CLOSERS and i - a >= 2 and doc[i - 2].text in ("?", "!")
+                  and self._speaker_follows(doc, i, end[k])):
+                flag[i] = -1
+        # sentences that end with an abbreviation or an ellipsis, before a sentence starter
+        # ("... the U.S. The Kremlin", "... & Co.) It", "... that... She left"): the end
+        # token may be followed by closing quotes or brackets attached to it, the starter may
+        # follow an opening quote (the sentence then starts at the quote)
+        starter = arr[:, 3] == 1
+        spaced = arr[:, 9] == 1  # followed by whitespace
+        closer = arr[:, 6] == 1
+        ends = (arr[:, 2] == 1) | (arr[:, 4] == 1)
+        full = arr[:, 5] == 1  # four periods: a full stop and an ellipsis
+        end_at = np.zeros(n, dtype=bool)  # token i follows an end token, directly or after closers
+        full_at = np.zeros(n, dtype=bool)
+        end_at[1:] = ends[:-1] & spaced[:-1]
+        full_at[1:] = full[:-1] & spaced[:-1]
+        end_at[2:] |= ends[:-2] & ~spaced[:-2] & closer[1:-1] & spaced[1:-1]
+        full_at[2:] |= full[:-2] & ~spaced[:-2] & closer[1:-1] & spaced[1:-1]
+        if n > 1:
+            end_at[1:] |= (arr[:-1, 4] == 1) & ~spaced[:-1] & starter[1:]  # "in '29...They choked"
+        add = end_at & starter
+        add |= full_at & (arr[:, 7] == 1) & (arr[:, 1] == 0)  # "that.... The", "that.... Moscow"
+        quoted = np.zeros(n, dtype=bool)  # 'the U.S. “We will ...': at the quote
+        quoted[:-1] = end_at[:-1] & (arr[:-1, 8] == 1) & ~spaced[:-1] & (starter[1:] | (full_at[:-1] & (arr[1:, 7] == 1)))
+        add |= quoted
+        add &= pid >= 0
+        add[first[first < n]] = False
+        flag[add] = 1
         # the block structure wins: every block starts a sentence, titles, headings and
         # table rows are one sentence each, and the tokens between blocks stand alone
         flag[pid < 0] = 1
@@ -141,28 +201,51 @@ class NewsSentencizer:
         doc.from_array([SENT_START], flag.astype(np.uint64))
         return doc
 
+    def _speaker_follows(self, doc: Doc, i: int, stop: int) -> bool:
+        """Tokens ``i`` ... are one to four capitalised words and then a verb of saying."""
+        for j in range(i, min(i + 5, stop)):
+            t = doc[j].text
+            if j > i and t in self.speech_verbs:
+                return True
+            if not t[:1].isupper():
+                return False
+        return False
+
 
 @Language.factory(
     "news_sentencizer",
     default_config={
         "punct_chars": None,
-        "split_after": ["U.S.", "U.K.", "U.N.", "E.U.", "U.S.S.R.", "D.C."],
-        "starters": _STARTERS_DEFAULT,
+        "split_after": [],
+        "starters": [],
         "number_abbrevs": ["No", "Nos", "Art", "Vol", "p", "pp", "Para"],
+        "nonfinal": [],
+        "speech_verbs": [],
     },
     assigns=["token.is_sent_start"],
 )
-def make_news_sentencizer(nlp, name, punct_chars, split_after, starters, number_abbrevs):
-    return NewsSentencizer(nlp.vocab, punct_chars, split_after, starters, number_abbrevs)
+def make_news_sentencizer(nlp, name, punct_chars, split_after, starters, number_abbrevs, nonfinal, speech_verbs):
+    return NewsSentencizer(nlp.vocab, punct_chars, split_after, starters, number_abbrevs, nonfinal, speech_verbs)
 
 
 def read_abbreviations(path: Path) -> list[str]:
+    """The entries of a one-per-line word list (blank lines and ``#`` comments skipped)."""
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():
         line = line.strip()
         if line and not line.startswith("#"):
             out.append(line)
     return out
+
+
+read_word_list = read_abbreviations
+
+
+def _segment_list(settings: Settings, key: str) -> list[str]:
+    """A word list named in ``[segment]`` (empty if the setting is absent)."""
+    if settings.get("segment", key) is None:
+        return []
+    return read_word_list(settings.path("segment", key))
 
 
 def build_segmenter(settings: Settings | None = None, base: str | None = None) -> Language:
@@ -190,7 +273,11 @@ def build_segmenter(settings: Settings | None = None, base: str | None = None) -
         nlp.tokenizer.add_special_case(abbr, [{"ORTH": abbr}])
         if abbr[0].isupper() and abbr.upper() != abbr:  # "GEN." in all-caps headlines
             nlp.tokenizer.add_special_case(abbr.upper(), [{"ORTH": abbr.upper()}])
-    nlp.add_pipe("news_sentencizer")
+    nlp.add_pipe("news_sentencizer", config={
+        "starters": _segment_list(settings, "sentence_starters"),
+        "nonfinal": _segment_list(settings, "nonfinal_abbreviations"),
+        "speech_verbs": _segment_list(settings, "speech_verbs"),
+    })
     return nlp
 
 
