@@ -24,6 +24,9 @@ _WORKER: dict = {}
 
 
 def _worker_init(model_dir: str, settings_path: str | None, base: str | None) -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
     with paused_gc():
         _WORKER["res"] = res = load_resources(model_dir, load_settings(settings_path), base)
     _WORKER["gc"] = tuned_gc(res.settings)  # a worker process of ours: tuned for its life
@@ -80,22 +83,128 @@ def run_local(chunks: Iterable[list], res: Resources) -> Iterator[Tables]:
             yield process_chunk(chunk, res)
 
 
-def run_pool(chunks: Iterable[list], model_dir: str, workers: int, base: str | None = None) -> Iterator[Tables]:
+def lost_chunk(chunk: list, reason: str) -> Tables:
+    """The tables of a chunk that could not be processed: one error row per input."""
+    from pipeline.contracts import ErrorEntry
+    from pipeline.records import error_row
+
+    out = Tables()
+    for it in chunk:
+        if isinstance(it, ErrorEntry):
+            out.errors.append(error_row(it))
+        else:
+            out.errors.append(error_row(ErrorEntry(it.path, reason, stage="process", line=it.line, article_id=it.id)))
+    return out
+
+
+@contextmanager
+def _sigint_ignored():
+    """SIGINT ignored while worker processes start: the forkserver (and so every worker)
+    inherits the disposition, so Ctrl-C reaches only the main process, which ends the
+    run with one line instead of a traceback per worker."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+def _terminate(ex) -> None:
+    """Stop a pool now: queued chunks cancelled, running workers terminated."""
+    procs = list(getattr(ex, "_processes", {}).values())  # ProcessPoolExecutor keeps them there
+    ex.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in procs:
+        proc.join(5)
+
+
+def run_pool(chunks: Iterable[list], model_dir: str, workers: int, base: str | None = None, *,
+             task=None, init=None, initargs: tuple | None = None) -> Iterator[Tables]:
     """Process chunks in ``workers`` processes; results come back in input order and at
-    most ``2 * workers`` chunks are in flight, so memory stays bounded."""
+    most ``2 * workers`` chunks are in flight, so memory stays bounded.
+
+    A worker that dies (killed, out of memory, a crash in native code) breaks the pool:
+    the chunks already finished are kept, a fresh pool is started, and the chunks that were
+    in flight are run again one at a time (so that the one that kills its worker is found
+    and the others are not blamed). A chunk whose worker dies twice is reported, one error
+    row per input, and the run goes on. ``task`` / ``init`` replace the worker functions
+    (tests use them to kill a worker on purpose).
+    """
     import multiprocessing as mp
     from collections import deque
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
+    task = task or _worker_run
+    init = init or _worker_init
+    initargs = initargs if initargs is not None else (str(model_dir), None, base)
     ctx = mp.get_context("spawn" if os.name == "nt" else "forkserver")
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_init, initargs=(str(model_dir), None, base)) as ex:
-        pending: deque = deque()
-        for chunk in chunks:
-            pending.append(ex.submit(_worker_run, chunk))
-            if len(pending) >= 2 * workers:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+
+    def new_pool() -> ProcessPoolExecutor:
+        with _sigint_ignored():
+            pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=init, initargs=initargs)
+            for _ in range(workers):  # start the workers now, while SIGINT is ignored
+                pool.submit(int)
+        return pool
+
+    def submit(entry: list) -> None:
+        try:
+            entry[1] = ex.submit(task, entry[0])
+        except BrokenProcessPool as exc:  # the pool broke since the last look
+            entry[1] = Future()
+            entry[1].set_exception(exc)
+
+    def finished(entry: list) -> bool:
+        f = entry[1]
+        return f is not None and f.done() and not f.cancelled() and f.exception() is None
+
+    ex = new_pool()
+    pending: deque = deque()  # [chunk, future or None (to run again, alone), times started], in input order
+    source = iter(chunks)
+    exhausted = False
+    try:
+        while True:
+            retrying = any(e[1] is None for e in pending)
+            while not retrying and not exhausted and len(pending) < 2 * workers:
+                chunk = next(source, None)
+                if chunk is None:
+                    exhausted = True
+                else:
+                    pending.append([chunk, None, 1])
+                    submit(pending[-1])
+            if not pending:
+                return
+            head = pending[0]
+            if head[1] is None:  # after a break: one chunk at a time
+                head[2] += 1
+                submit(head)
+            try:
+                result = head[1].result()
+            except BrokenProcessPool:
+                _terminate(ex)
+                ex = new_pool()
+                for e in pending:
+                    if not finished(e):
+                        e[1] = None
+                if head[2] >= 2:  # its worker died twice: report it, go on
+                    pending.popleft()
+                    yield lost_chunk(head[0], "a worker process died twice while processing this input's chunk "
+                                              "(killed, or out of memory?); not processed")
+                continue
+            pending.popleft()
+            yield result
+    except BaseException:
+        _terminate(ex)
+        raise
+    finally:
+        ex.shutdown(wait=True, cancel_futures=True)
 
 
 _TASK_LOCK = threading.Lock()

@@ -67,8 +67,51 @@ def run(opts: RunOptions) -> dict:
     finally:
         if gc_was_enabled:
             gc.enable()
-    model_id = loaded.model_id
+    out = Path(opts.out)
+    out.mkdir(parents=True, exist_ok=True)
+    lock = _lock_output(out)
+    try:
+        return _run(opts, settings, chunk_size, loaded, t0)
+    finally:
+        lock.release()
 
+
+LOCK_FILE = ".stance-run.lock"
+
+
+def _lock_output(out: Path):
+    """The output folder's lock (an OS file lock, released even if the process is killed):
+    two runs writing into one folder would interleave their rows."""
+    from filelock import FileLock, Timeout
+
+    from pipeline.errors import OutputInUse
+
+    lock = FileLock(str(out / LOCK_FILE))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise OutputInUse(f"{out}: another stance run is writing into this folder; wait for it to finish "
+                          "or choose another -o") from None
+    return lock
+
+
+def _abort(*outputs) -> None:
+    for o in outputs:
+        if o is not None:
+            try:
+                o.abort()
+            except OSError:
+                pass
+
+
+def _run(opts: RunOptions, settings, chunk_size: int, loaded, t0: float) -> dict:
+    from pipeline.chunk import load_resources
+    from pipeline.errors import DiskFull, Interrupted, is_disk_full
+    from pipeline.executors import paused_gc, run_dask, run_local, run_pool
+    from pipeline.models import model_fingerprint
+    from pipeline.modelling.training import versions
+
+    model_id = loaded.model_id
     store = None
     skipped = 0
     items: Iterable = unique_articles(ingest(opts.paths, settings))
@@ -139,10 +182,21 @@ def run(opts: RunOptions) -> dict:
         written = outputs.commit()
         if events is not None:
             written["plover"] = events.commit()
-    except BaseException:
-        outputs.abort()
-        if events is not None:
-            events.abort()
+    except KeyboardInterrupt:
+        _abort(outputs, events)
+        kept = ""
+        if store is not None:
+            kept = (f"; the store holds {store.n_articles(model_id)} articles of this model (a new run with the "
+                    "same --store goes on from there)")
+        raise Interrupted(f"interrupted; {counts['articles_processed']} articles done, outputs not written{kept}") from None
+    except BaseException as exc:
+        _abort(outputs, events)
+        if isinstance(exc, DiskFull):
+            raise DiskFull(f"{exc}; outputs in {opts.out} not written") from None
+        if is_disk_full(exc):
+            kept = f"; the store keeps the {store.n_articles(model_id)} articles added before" if store is not None else ""
+            raise DiskFull(f"disk full while writing the outputs in {opts.out} ({exc.strerror or exc}); "
+                           f"nothing was written there (partial files removed){kept}") from None
         raise
     finally:
         close = getattr(results, "close", None)

@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.contracts import Tables
+from pipeline.errors import DiskFull, is_disk_full
 from pipeline.schemas import frame
 
 # the run's tables, articles last: an article counts as done only once all its rows are in
@@ -26,11 +27,23 @@ class StoreError(RuntimeError):
     """A store that this version cannot add to (its tables have other columns)."""
 
 
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
 class Store:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.con = duckdb.connect(str(self.path))
+        try:
+            self.con = duckdb.connect(str(self.path))
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():  # DuckDB: one process may write a database file
+                raise StoreError(f"{self.path}: the store is in use by another process (one run at a time may write "
+                                 "to a store); wait for it to finish or use another --store") from None
+            raise StoreError(f"{self.path}: cannot open the store ({_first_line(exc)})") from None
+        except duckdb.Error as exc:  # not a DuckDB file, a newer storage version ...
+            raise StoreError(f"{self.path}: not a store this version can open ({_first_line(exc)})") from None
         self._ready: set[str] = {r[0] for r in self.con.execute("select table_name from information_schema.tables").fetchall()}
         self._checked: set[str] = set()
         self.con.execute("create table if not exists models (model_id varchar primary key, last_added timestamp)")
@@ -86,15 +99,36 @@ class Store:
                 self.con.unregister("_err")
             self.con.execute("insert or replace into models values (?, current_timestamp)", [model_id])
             for name in TABLES:  # articles last: an article is "done" only with all its rows
-                df = frames[name]
-                if len(df):
-                    self.con.register("_new", df)
-                    self.con.execute(f'insert into "{name}" select * from _new')
-                    self.con.unregister("_new")
+                if len(frames[name]):
+                    self._insert(name, frames[name])
             self.con.execute("commit")
-        except BaseException:
-            self.con.execute("rollback")
+        except BaseException as exc:
+            try:
+                self.con.execute("rollback")
+            except duckdb.Error:  # a failed write (disk full) may have ended the transaction already
+                pass
+            if is_disk_full(exc):
+                raise DiskFull(f"disk full while adding to the store {self.path}; it keeps the "
+                               f"{self.n_articles(model_id)} articles stored before (this chunk was rolled back)") from None
             raise
+
+    def _insert(self, name: str, df: pd.DataFrame) -> None:
+        self.con.register("_new", df)
+        try:
+            self.con.execute(f'insert into "{name}" select * from _new')
+        finally:
+            self.con.unregister("_new")
+
+    def n_articles(self, model_id: str | None = None) -> int:
+        """Articles fully stored (for ``model_id``, or for every model)."""
+        if "articles" not in self._ready:
+            return 0
+        try:
+            if model_id is None:
+                return self.con.execute("select count(*) from articles").fetchone()[0]
+            return self.con.execute("select count(*) from articles where model_id = ?", [model_id]).fetchone()[0]
+        except duckdb.Error:
+            return 0
 
     def models(self) -> list[str]:
         """Model ids in the store, most recently used first."""

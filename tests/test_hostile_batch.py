@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from conftest import run_cli
+from conftest import ROOT, run_cli
 
 ARTICLE = "The United States and Russia agreed to extend the New START treaty. Moscow welcomed the deal.\n"
 
@@ -208,3 +209,276 @@ def test_malformed_model_card_is_one_line(tmp_path, card):
     p = run_cli("run", str(SEED), "-o", str(tmp_path / "o"), "--model", str(bad), "-q", check=False)
     assert p.returncode == 2 and "Traceback" not in p.stderr, p.stderr
     assert len(p.stderr.strip().splitlines()) == 1 and "card.json" in p.stderr
+
+
+# a worker that dies ------------------------------------------------------------------------
+
+def _no_init() -> None:
+    pass
+
+
+def _task_that_kills_its_worker(chunk):
+    """The worker's task in the tests below: the id says how the worker behaves."""
+    from pipeline.contracts import Tables
+
+    for it in chunk:
+        marker = Path(it.path) / f"{it.id}.died"
+        if it.id.startswith("die-once") and not marker.exists():
+            marker.write_text("x")
+            os._exit(9)
+        if it.id.startswith("die-always"):
+            os._exit(9)
+    return Tables(articles=[{"article_id": it.id} for it in chunk])
+
+
+def _pool_chunks(tmp_path, special: str, n: int = 12):
+    from types import SimpleNamespace
+
+    return [[SimpleNamespace(id=special if i == 5 else f"a{i:02d}", path=str(tmp_path), line=None)] for i in range(n)]
+
+
+def test_a_killed_worker_loses_nothing(tmp_path):
+    """Before: BrokenProcessPool, rc 1, every finished chunk discarded. Now the pool is
+    restarted and the chunks in flight run again; all results come back, in order."""
+    from pipeline.executors import run_pool
+
+    got = list(run_pool(_pool_chunks(tmp_path, "die-once"), "unused", 2, task=_task_that_kills_its_worker,
+                        init=_no_init, initargs=()))
+    ids = [a["article_id"] for t in got for a in t.articles]
+    assert ids == [f"a{i:02d}" if i != 5 else "die-once" for i in range(12)]
+    assert not any(t.errors for t in got)
+    assert (tmp_path / "die-once.died").exists()  # the worker did die once
+
+
+def test_a_chunk_that_always_kills_its_worker_is_reported_and_the_run_ends(tmp_path):
+    from pipeline.executors import run_pool
+
+    got = list(run_pool(_pool_chunks(tmp_path, "die-always"), "unused", 2, task=_task_that_kills_its_worker,
+                        init=_no_init, initargs=()))
+    assert len(got) == 12
+    ids = [a["article_id"] for t in got for a in t.articles]
+    assert ids == [f"a{i:02d}" for i in range(12) if i != 5]  # no other chunk is blamed
+    (err,) = got[5].errors
+    assert err["article_id"] == "die-always" and "died twice" in err["reason"] and err["severity"] == "error"
+
+
+def _descendants(pid: int) -> list[int]:
+    out = []
+    try:
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return out
+    for k in map(int, kids):
+        out.append(k)
+        out.extend(_descendants(k))
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_run_with_workers_survives_a_worker_killed_from_outside(tmp_path):
+    """`stance run --workers 2`, one worker SIGKILLed mid-run: every article once, rc 0."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    inputs = [ROOT / "corpus/articles/kremlin_us_relations.jsonl", ROOT / "tests/data/kremlin_more.jsonl"]
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline", "run", *map(str, inputs), "-o", str(out), "--workers", "2",
+                             "--chunk-size", "5", "-q"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 240
+        partial = out / "articles.csv.partial"
+        while not (partial.exists() and partial.stat().st_size > 0):  # the first chunks are back
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        # the workers: the pool's processes (children of the forkserver), not the forkserver
+        kids = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        workers = [w for k in map(int, kids) for w in _descendants(k)]
+        assert len(workers) >= 2, workers
+        os.kill(workers[0], signal.SIGKILL)
+        _, stderr = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, stderr
+    arts = _read(out, "articles")
+    assert len(arts) == 300 and arts.article_id.is_unique
+    assert not _read(out, "errors").reason.str.contains("died").any()
+
+
+# locks ---------------------------------------------------------------------------------------
+
+def _wait_for(pred, proc, timeout=240):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not pred():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+KREMLIN_300 = [ROOT / "corpus/articles/kremlin_us_relations.jsonl", ROOT / "tests/data/kremlin_more.jsonl"]
+
+
+def _start_run(*args, **kw):
+    import subprocess
+
+    return subprocess.Popen([sys.executable, "-m", "pipeline", "run", *map(str, args)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def test_two_runs_into_one_output_folder(tmp_path):
+    """Before: both exit 0 and sentences.jsonl holds rows of both (59,520 of 79,864), or
+    the first crashes. Now the second gets one line and rc 2; the first is intact."""
+    out, big = tmp_path / "out", tmp_path / "big.jsonl"
+    with open(big, "w", encoding="utf-8") as fh:  # 900 articles: long enough for a second run to start
+        for copy in range(3):
+            for f in KREMLIN_300:
+                for line in f.read_text(encoding="utf-8").splitlines():
+                    row = json.loads(line)
+                    row["id"] = f"{row['id']}-{copy}"
+                    fh.write(json.dumps(row) + "\n")
+    first = _start_run(big, "-o", out, "--format", "jsonl", "-q")
+    try:
+        _wait_for(lambda: (out / "sentences.jsonl.partial").exists(), first)
+        second = run_cli("run", str(KREMLIN_300[0]), "-o", str(out), "--format", "jsonl", "-q", check=False)
+        assert first.poll() is None  # the first was still running all along
+        assert second.returncode == 2 and "Traceback" not in second.stderr, second.stderr
+        assert len(second.stderr.strip().splitlines()) == 1 and "another stance run is writing" in second.stderr
+        _, err = first.communicate(timeout=300)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert first.returncode == 0, err
+    summary = json.loads((out / "run.json").read_text())
+    n = sum(1 for _ in open(out / "sentences.jsonl", encoding="utf-8"))
+    assert n == summary["counts"]["sentences"] and summary["counts"]["articles_processed"] == 900
+
+
+def test_a_store_in_use_is_one_line(tmp_path):
+    """Before: DuckDB's lock traceback. Now one line, rc 2."""
+    import subprocess
+
+    store = tmp_path / "s.duckdb"
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+                               "print('ready', flush=True); time.sleep(120)", str(store)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        a = tmp_path / "a.txt"
+        a.write_text(ARTICLE)
+        p = run_cli("run", str(a), "-o", str(tmp_path / "o"), "--store", str(store), "-q", check=False)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert p.returncode == 2 and "Traceback" not in p.stderr, p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1 and "in use by another process" in p.stderr
+
+
+# Ctrl-C --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_ctrl_c_is_one_line_and_rc_130(tmp_path, workers):
+    """Before: no message; during --workers start-up, a traceback per worker."""
+    import signal
+
+    out, store = tmp_path / "out", tmp_path / "s.duckdb"
+    proc = _start_run(*KREMLIN_300, "-o", out, "--store", store, "--workers", workers, "--chunk-size", "5", "-q",
+                      start_new_session=True)
+    try:
+        _wait_for(lambda: (out / "articles.csv.partial").exists() and (out / "articles.csv.partial").stat().st_size, proc)
+        os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole process group
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert "interrupted; " in err and "articles done, outputs not written" in err and "the store holds" in err
+    assert not list(out.glob("*.csv")) and not list(out.glob("*.partial"))  # nothing half-written
+
+
+def test_ctrl_c_while_workers_start(tmp_path):
+    import signal
+    import time
+
+    out = tmp_path / "out"
+    proc = _start_run(*KREMLIN_300, "-o", out, "--workers", "2", "-q", start_new_session=True)
+    try:
+        _wait_for(lambda: (out / ".stance-run.lock").exists(), proc)  # the run has begun
+        time.sleep(0.3)  # the workers are starting (they load the model for seconds)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+
+
+# disk full -----------------------------------------------------------------------------------
+
+def _invoke(args):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import _register, app
+
+    _register()
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def test_disk_full_while_writing_outputs(tmp_path, monkeypatch):
+    """Before: a traceback; with a store its last line said "cannot rollback"."""
+    import errno
+
+    from pipeline import export
+
+    calls = {"n": 0}
+    real = export.OutputSet.write
+
+    def write(self, name, rows):
+        calls["n"] += 1
+        if calls["n"] > 9:  # the second chunk
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, name, rows)
+
+    monkeypatch.setattr(export.OutputSet, "write", write)
+    out = tmp_path / "out"
+    r = _invoke(["run", KREMLIN_300[0], "-o", out, "--chunk-size", "20", "-q"])
+    assert r.exit_code == 2, r.output
+    (line,) = r.stderr.strip().splitlines()
+    assert line.startswith("error: disk full while writing the outputs") and "partial files removed" in line
+    assert not list(out.glob("*.partial")) and not list(out.glob("*.csv"))
+
+
+def test_disk_full_in_the_store(tmp_path, monkeypatch):
+    import duckdb
+
+    from pipeline.store import Store
+
+    calls = {"n": 0}
+    real = Store._insert
+
+    def insert(self, name, df):
+        calls["n"] += 1
+        if calls["n"] > 12:  # a later chunk
+            raise duckdb.IOException("IO Error: Could not write file \"s.duckdb.wal\": No space left on device")
+        return real(self, name, df)
+
+    monkeypatch.setattr(Store, "_insert", insert)
+    out, store = tmp_path / "out", tmp_path / "s.duckdb"
+    r = _invoke(["run", KREMLIN_300[0], "-o", out, "--store", store, "--chunk-size", "20", "-q"])
+    assert r.exit_code == 2, r.output
+    (line,) = r.stderr.strip().splitlines()
+    assert "disk full while adding to the store" in line and "rolled back" in line and "outputs in" in line
+    import re
+
+    kept = int(re.search(r"keeps the (\d+) articles", line).group(1))
+    con = duckdb.connect(str(store), read_only=True)
+    try:  # what the message says is what the store holds: whole chunks only
+        assert con.execute("select count(*) from articles").fetchone()[0] == kept > 0 and kept % 20 == 0
+    finally:
+        con.close()

@@ -81,6 +81,7 @@ def run_cmd(
     """Articles in; sentences, records, topics, tables, check and errors out (+ run.json)."""
     from pipeline.modelling.folder import ModelError
     from pipeline.runner import RunOptions, run
+    from pipeline.errors import RunError
     from pipeline.store import StoreError
 
     if fmt not in ("csv", "jsonl", "parquet", "plover"):
@@ -111,6 +112,10 @@ def run_cmd(
                                  scheduler=scheduler, chunk_size=chunk_size, store=store, base_model=spacy_model, progress=progress))
     except (ModelError, StoreError) as exc:
         raise fail(str(exc))
+    except RunError as exc:  # output folder in use, disk full, Ctrl-C
+        raise fail(str(exc), exc.exit_code)
+    except KeyboardInterrupt:  # before the first chunk: nothing was written
+        raise fail("interrupted; 0 articles done, outputs not written", 130)
     finally:
         if bar is not None:
             bar.close()
