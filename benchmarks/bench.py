@@ -53,6 +53,66 @@ print(json.dumps({{"articles": len(texts), "words": words, "baseline_s": base, "
 """
 
 
+MEMCHILD = r"""
+import json, resource, sys, tempfile, time
+from pathlib import Path
+sys.path.insert(0, {root!r})
+from pipeline.runner import RunOptions, run
+
+with tempfile.TemporaryDirectory() as out:
+    t0 = time.perf_counter()
+    s = run(RunOptions(paths=[{src!r}], out=Path(out), model=Path({model!r})))
+    secs = time.perf_counter() - t0
+peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+print(json.dumps({{"seconds": secs, "peak_rss_mb": peak, "processed": s["counts"]["articles_processed"],
+                  "failed": s["counts"]["inputs_failed"]}}))
+"""
+
+
+def short_lines(path: Path, n_chars: int) -> Path:
+    """A text file of short lines ("Treaty talks moscow.") of about ``n_chars`` characters."""
+    import random
+
+    rng = random.Random(3)
+    words = "the united states and russia agreed talks moscow washington sanctions treaty".split()
+    n = 0
+    with open(path, "w", encoding="utf-8") as fh:
+        while n < n_chars:
+            line = " ".join(rng.choice(words) for _ in range(3)).capitalize() + ".\n"
+            fh.write(line)
+            n += len(line)
+    return path
+
+
+def measure_memory(src: Path, root: Path = ROOT) -> dict:
+    code = MEMCHILD.format(root=str(root), src=str(src), model=str(root / "models" / "default"))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
+    if proc.returncode != 0:
+        raise SystemExit(proc.stderr)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def memory_section(tmp: Path) -> list[str]:
+    """Peak RSS on one huge article against a normal run, in the same session: memory is
+    bounded per article (``[ingest] max_article_chars``), not only per chunk."""
+    from pipeline.config import load_settings
+
+    most = int(load_settings().get("ingest", "max_article_chars", 500_000))
+    cases = [("the bundled corpus (baseline)", CORPUS),
+             (f"the longest accepted article: {most:,} characters of short lines", short_lines(tmp / "longest.txt", most - 100)),
+             ("19.9 MB .txt of 1,000,000 short lines (reported, not processed)", short_lines(tmp / "huge.txt", 19_900_000))]
+    out = ["", "Memory per article (one worker; peak RSS of the whole process):", "",
+           "| input | processed | failed | seconds | peak RSS MB | ratio to baseline |", "|---|---:|---:|---:|---:|---:|"]
+    base = None
+    for name, src in cases:
+        r = measure_memory(src)
+        base = base or r["peak_rss_mb"]
+        out.append(f"| {name} | {r['processed']} | {r['failed']} | {r['seconds']:.1f} | {r['peak_rss_mb']:,.0f} | "
+                   f"{r['peak_rss_mb'] / base:.2f} |")
+        print(out[-1], flush=True)
+    return out
+
+
 def bundled_jsonl(times: int, folder: Path) -> Path:
     """The bundled corpus as one JSONL file, repeated ``times`` times with distinct ids."""
     from pipeline.contracts import Article
@@ -111,6 +171,7 @@ def main() -> None:
         results[f"bundled x{big} 2 workers"] = r
         lines.append(row(f"bundled corpus x{big}, 2 workers", r))
         print(lines[-1], flush=True)
+        lines += memory_section(tmp)
         if args.news:
             for w in (1, 2):
                 r = measure(args.news, w)

@@ -28,10 +28,22 @@ _META = ("id", "title", "date", "source", "url")
 
 
 def _iso_date(value) -> tuple[str | None, str | None]:
-    """(ISO date or None, warning or None)."""
+    """(ISO date or None, warning or None).
+
+    Read: ISO 8601 (``2022-12-05``, ``2022-12-05T10:00:00Z``), RFC 2822 (``Mon, 05 Dec
+    2022 10:00:00 GMT``) and the common news forms (``December 5, 2022``, ``5 December
+    2022``, ``Dec. 5, 2022``, ``25/12/2022``) with ``dateutil``, not fuzzy. Nothing is
+    invented: a date without its day, month or year (``December 2022``, ``December 5``)
+    and a numeric date whose day and month could be swapped (``05/12/2022``) are left
+    empty with a warning, as is anything that is not a date. A date with a time keeps it
+    (``2022-12-05T10:00:00+00:00``); one without is a day (``2022-12-05``).
+    """
     if value is None or value == "":
         return None, None
+    import re
+    import warnings
     from datetime import date, datetime
+    from email.utils import parsedate_to_datetime
 
     s = str(value).strip()
     for parse in (date.fromisoformat, datetime.fromisoformat):
@@ -39,7 +51,41 @@ def _iso_date(value) -> tuple[str | None, str | None]:
             return parse(s).isoformat(), None
         except ValueError:
             continue
-    return None, f"date {s[:40]!r} is not ISO 8601; left empty"
+    if re.search(r"\d{1,2}:\d{2}", s):  # RFC 2822 (e-mail, RSS) always has a time
+        try:
+            return parsedate_to_datetime(s).isoformat(), None
+        except (TypeError, ValueError, IndexError, OverflowError):
+            pass
+    unread = f"date {s[:40]!r} is not a date (ISO 8601, RFC 2822 or e.g. 'December 5, 2022'); left empty"
+    year = re.compile(r"(?<!\d)\d{4}(?!\d)")
+    named = re.search(r"(?i)(?<![a-z])(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?(?![a-z])", s)
+    if len(s) > 100 or not year.search(s):  # a four-digit year, or no date
+        return None, f"date {s[:40]!r} has no year; left empty" if named else unread
+    from dateutil.parser import ParserError, parse as parse_date
+
+    # two defaults that differ in every field: a field that dateutil filled in from its
+    # default differs between the two parses, a field read from the text does not
+    defaults = (datetime(2000, 1, 1, 0, 0, 0), datetime(2004, 2, 2, 1, 1, 1))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # an unknown zone name ("EST") is dropped
+            if not named and year.match(s):  # 2022/12/05: year, month, day
+                a, b = (parse_date(s, default=d, fuzzy=False, yearfirst=True, dayfirst=False) for d in defaults)
+            else:
+                a, b = (parse_date(s, default=d, fuzzy=False) for d in defaults)
+                # 25/12/2022 and 12/25/2022 are clear, 05/12/2022 is not
+                if not named and parse_date(s, default=defaults[0], fuzzy=False, dayfirst=True).date() != a.date():
+                    return None, f"date {s[:40]!r} is ambiguous (day and month could be swapped); left empty"
+    except (ParserError, ValueError, OverflowError, TypeError):
+        return None, unread
+    if a.date() != b.date():
+        missing = [f for f in ("year", "month", "day") if getattr(a, f) != getattr(b, f)]
+        return None, f"date {s[:40]!r} has no {' or '.join(missing)}; left empty"
+    if f"{a.year:04d}" not in year.findall(s):  # the year read is not the four digits written
+        return None, unread
+    if a.hour != b.hour:  # no time in the text
+        return a.date().isoformat(), None
+    return a.isoformat(), None
 
 
 def build_article(
@@ -71,6 +117,10 @@ def build_article(
         title = " ".join(title.split())
     has_title = bool(title) and not body.lstrip().startswith(title)
     text = f"{title}\n\n{body}" if has_title else body
+    # memory is bounded per article: its Doc, blocks and rows are held at once
+    most = int(settings.get("ingest", "max_article_chars", 500_000))
+    if len(text) > most:
+        raise InputError(f"article of {len(text):,} characters (limit {most:,}, see [ingest] max_article_chars)")
     lay = LayoutSettings(
         max_title_chars=int(settings.get("ingest", "max_title_chars", 150)),
         max_heading_words=int(settings.get("ingest", "max_heading_words", 16)),
