@@ -2,7 +2,10 @@
 
 * CSV is UTF-8, quoted where needed (RFC 4180, ``"`` doubled), one header line; lists are
   joined with ``;`` upstream; a text cell that a spreadsheet would run as a formula
-  (starting with ``=``, ``+``, ``-``, ``@``, tab or CR) is prefixed with ``'``.
+  (starting with ``=``, ``+``, ``-``, ``@``, tab or CR, also after leading blanks or line
+  breaks and in the full-width forms ``＝＋－＠``) is prefixed with ``'``.
+* :func:`write_delimited` writes the same neutralised cells to a stream (``stance segment``
+  on stdout).
 * Rows are appended chunk by chunk to ``NAME.EXT.partial`` and renamed to ``NAME.EXT``
   only when the run finishes (:meth:`OutputSet.commit`): an interrupted run leaves no
   half-written table under the final name.
@@ -10,9 +13,12 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
+import unicodedata
 from pathlib import Path
+from typing import IO
 
 import pandas as pd
 
@@ -22,11 +28,31 @@ FORMATS = ("csv", "jsonl", "parquet")
 #: ``--format plover``: every table as JSONL, plus ``plover.jsonl`` (the records as PLOVER-style events)
 RUN_FORMATS = FORMATS + ("plover",)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_CHARS = frozenset("=+-@")
+# cells worth a closer look: a first character that is not plain printable ASCII (blanks,
+# line breaks, full-width forms, a BOM ...) or an ASCII formula character; most text cells
+# start with a letter or digit and are passed by this one vectorised test
+_CANDIDATE = r"^(?:[^\x21-\x7e]|[=+\-@])"
+
+
+def is_formula(value) -> bool:
+    """Would a spreadsheet run this cell? ``=`` ``+`` ``-`` ``@`` (or their full-width and
+    other compatibility forms, folded with NFKC) after any leading blanks, line breaks or
+    invisible format characters (BOM, zero-width space); or a leading tab or CR."""
+    if not isinstance(value, str) or not value:
+        return False
+    if value.startswith(_FORMULA_START):
+        return True
+    for ch in value:
+        if ch.isspace() or unicodedata.category(ch) == "Cf":
+            continue
+        return ch in _FORMULA_CHARS or (ord(ch) > 0x7F and unicodedata.normalize("NFKC", ch)[:1] in _FORMULA_CHARS)
+    return False
 
 
 def neutralise(value: str) -> str:
     """Make a cell safe to open in a spreadsheet (OWASP CSV-injection advice)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if is_formula(value):
         return "'" + value
     return value
 
@@ -36,10 +62,25 @@ def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
     for col in out.columns:
         if out[col].dtype == object or str(out[col].dtype) in ("string", "str"):
             s = out[col]
-            risky = s.str.startswith(_FORMULA_START).fillna(False).astype(bool)
-            if risky.any():  # a vectorised test; only the few risky cells are rewritten
-                out[col] = s.where(~risky, "'" + s.astype(str))
+            # a vectorised test first; only its few candidates are checked one by one
+            cand = s.str.contains(_CANDIDATE, regex=True).fillna(False).astype(bool)
+            if cand.any():
+                risky = pd.Series(False, index=s.index)
+                risky[cand] = s[cand].map(is_formula).astype(bool)
+                if risky.any():  # only the few risky cells are rewritten
+                    out[col] = s.where(~risky, "'" + s.astype(str))
     return out
+
+
+def write_delimited(df: pd.DataFrame, stream: IO[str], *, header: bool = True, delimiter: str = "\t") -> None:
+    """Write a (validated) frame as delimited text to a text stream, its cells neutralised
+    as in the CSV files; quoted only where needed (RFC 4180: a cell with the delimiter, a
+    quote or a line break is quoted, inner quotes doubled); lines end with LF."""
+    w = csv.writer(stream, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    if header:
+        w.writerow(df.columns)
+    clean = neutralise_frame(df).astype(object).where(df.notna(), "")
+    w.writerows(clean.itertuples(index=False, name=None))
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -1,7 +1,11 @@
-"""``stance segment PATH... -o FILE``: the segments of any input, as a table."""
+"""``stance segment PATH... -o FILE``: the segments of any input, as a table.
+
+Without ``-o`` the same table goes to stdout as TSV: a header line, then one line per
+segment, cells neutralised for spreadsheets like the files' and quoted where needed."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import List, Optional
 
@@ -15,9 +19,10 @@ def segment_paths(paths: list[str], out: Path | None, fmt: str = "csv", quiet: b
     """Ingest and segment ``paths``; write the segment table (and errors next to it)."""
     from pipeline.config import load_settings
     from pipeline.contracts import ErrorEntry
-    from pipeline.export import TableWriter
+    from pipeline.export import TableWriter, write_delimited
     from pipeline.ingestion import ingest
     from pipeline.records import error_row, segment_row
+    from pipeline.schemas import frame
     from pipeline.segmentation import build_segmenter, iter_chunks, segment
 
     settings = load_settings()
@@ -29,6 +34,8 @@ def segment_paths(paths: list[str], out: Path | None, fmt: str = "csv", quiet: b
         writer = TableWriter(out.parent, out.stem, fmt, schema="segments")
         writer.final = out
         errors = TableWriter(out.parent, out.stem + ".errors", fmt, schema="errors")
+    else:  # the header first, so that an input without segments still gives a table
+        write_delimited(frame("segments", []), sys.stdout)
     try:
         for chunk in iter_chunks(ingest(paths, settings), int(settings.get("run", "chunk_size", 100))):
             arts = [a for a in chunk if not isinstance(a, ErrorEntry)]
@@ -41,8 +48,8 @@ def segment_paths(paths: list[str], out: Path | None, fmt: str = "csv", quiet: b
             counts["errors"] += sum(e["severity"] == "error" for e in errs)
             counts["warnings"] += sum(e["severity"] == "warning" for e in errs)
             if writer is None:
-                for r in rows:
-                    typer.echo(f"{r['article_id']}\t{r['sentence_id']}\t{r['block_kind']}\t{r['text']}")
+                write_delimited(frame("segments", rows), sys.stdout, header=False)
+                sys.stdout.flush()
                 for e in errs:
                     info(f"{e['severity']}: {e['path']}{':' + str(e['line']) if e['line'] else ''}: {e['reason']}", quiet)
             else:
@@ -62,7 +69,7 @@ def segment_paths(paths: list[str], out: Path | None, fmt: str = "csv", quiet: b
 @app.command("segment")
 def segment_cmd(
     paths: List[str] = typer.Argument(..., help="Files, folders or globs (.txt .md .html .jsonl .csv)."),
-    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Write the segment table here (default: print TSV)."),
+    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Write the segment table here (default: TSV with a header on stdout)."),
     fmt: str = typer.Option("csv", "--format", help="csv | jsonl | parquet"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary on stderr."),
 ) -> None:
