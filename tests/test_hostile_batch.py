@@ -91,6 +91,10 @@ def test_size_limit_applies_while_reading_not_from_stat(tmp_path, small_settings
     f.write_bytes(b"word " * 1000)  # 5,000 bytes
     with pytest.raises(InputError, match="too large"):
         _read_file(f, settings)
+    proc = Path("/proc/self/maps")  # a regular file whose stat size is 0, with kilobytes in it
+    if proc.exists() and proc.stat().st_size == 0 and len(proc.read_bytes()) > 1000:
+        with pytest.raises(InputError, match="too large"):
+            _read_file(proc, settings)
 
 
 def test_jsonl_line_over_the_limit_is_skipped_without_holding_it(tmp_path, small_settings):
