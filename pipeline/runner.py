@@ -112,6 +112,10 @@ def _run(opts: RunOptions, settings, chunk_size: int, loaded, t0: float) -> dict
     from pipeline.modelling.training import versions
 
     model_id = loaded.model_id
+    import os
+
+    # the sentence encoder (if the model has one) takes cores / workers threads per process
+    os.environ["STANCE_WORKERS"] = str(max(1, opts.workers))
     store = None
     skipped = 0
     items: Iterable = unique_articles(ingest(opts.paths, settings))

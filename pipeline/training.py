@@ -113,6 +113,37 @@ def train(
     table_paths: Sequence[str | Path] = (),
     settings: Settings | None = None,
     progress: Callable[[str], None] | None = None,
+    encoder: str | None = None,
+) -> TrainResult:
+    """Train the sentence, relation (and table-row) classifiers; with ``encoder`` (e.g.
+    ``"minilm"``) the sentence and relation classifiers also read the sentence encoder's
+    embeddings (:mod:`pipeline.encoder`), next to the sparse features."""
+    from pipeline.encoder import card_entry, use_encoder
+
+    with use_encoder(encoder):
+        result = _train(sentence_paths, pair_paths, name=name, seed=seed, test_size=test_size, c_grid=c_grid,
+                        pair_c_grid=pair_c_grid, folds=folds, cross_source=cross_source, eval_paths=eval_paths,
+                        table_paths=table_paths, settings=settings, progress=progress)
+    if encoder:
+        result.card["encoder"] = card_entry(encoder)
+    return result
+
+
+def _train(
+    sentence_paths: Sequence[str | Path],
+    pair_paths: Sequence[str | Path],
+    *,
+    name: str,
+    seed: int,
+    test_size: float,
+    c_grid: Sequence[float],
+    pair_c_grid: Sequence[float],
+    folds: int,
+    cross_source: bool,
+    eval_paths: Sequence[str | Path],
+    table_paths: Sequence[str | Path],
+    settings: Settings | None,
+    progress: Callable[[str], None] | None,
 ) -> TrainResult:
     say = progress or (lambda msg: None)
     settings = settings or load_settings()

