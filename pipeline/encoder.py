@@ -146,7 +146,7 @@ def load_encoder(name: str = "minilm", *, quantize: bool = False, threads: int |
     """The encoder ``name`` (cached per process), its files verified, offline.
 
     ``quantize``: int8 dynamic quantisation of the linear layers (PyTorch). Off by default:
-    on 2,000 news sentences, one thread, it ran 3.8x faster but moved the embeddings
+    on 2,000 news sentences, one thread, it ran 3.6x faster but moved the embeddings
     (cosine to fp32: mean 0.94, min 0.88), changed 10% of a classifier's predictions and
     cost 0.03 macro-F1, so it does not keep the metrics.
     """
