@@ -17,7 +17,6 @@ sentence is encoded once however many candidate pairs it has.
 from __future__ import annotations
 
 import contextvars
-import hashlib
 import os
 import threading
 import tomllib
@@ -30,6 +29,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from pipeline.config import project_root
+from pipeline.modelling.folder import sha256_file
 
 
 class EncoderError(RuntimeError):
@@ -68,21 +68,13 @@ def weights_folder(spec: dict) -> Path:
     return Path(list(found.submodule_search_locations)[0]) / spec.get("folder", "model")
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def verify(folder: Path, spec: dict) -> dict[str, str]:
     """Check every listed file against its SHA-256; returns them (for the model card)."""
     for rel, expected in spec["sha256"].items():
         path = folder / rel
         if not path.is_file():
             raise EncoderError(f"{path}: missing (reinstall {spec['package']}=={spec['package_version']})")
-        if _sha256(path) != expected:
+        if sha256_file(path) != expected:
             raise EncoderError(f"{path}: does not match its SHA-256 in corpus/encoder/{spec['name']}.toml "
                                "(tampered or another version); refusing to load it")
     return dict(spec["sha256"])

@@ -382,42 +382,43 @@ def test_a_store_in_use_is_one_line(tmp_path):
 
 # Ctrl-C --------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("workers", ["1", "2"])
-def test_ctrl_c_is_one_line_and_rc_130(tmp_path, workers):
-    """Before: no message; during --workers start-up, a traceback per worker."""
+def _ctrl_c(ready, *args) -> tuple[int, str]:
+    """Start a run on the 300 articles, wait until ``ready()``, then do what a terminal's
+    Ctrl-C does (SIGINT to the whole process group); (exit code, stderr)."""
     import signal
 
-    out, store = tmp_path / "out", tmp_path / "s.duckdb"
-    proc = _start_run(*KREMLIN_300, "-o", out, "--store", store, "--workers", workers, "--chunk-size", "5", "-q",
-                      start_new_session=True)
+    proc = _start_run(*KREMLIN_300, *args, "-q", start_new_session=True)
     try:
-        _wait_for(lambda: (out / "articles.csv.partial").exists() and (out / "articles.csv.partial").stat().st_size, proc)
-        os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole process group
+        _wait_for(ready, proc)
+        os.killpg(proc.pid, signal.SIGINT)
         _, err = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode == 130, err
+    return proc.returncode, err
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_ctrl_c_is_one_line_and_rc_130(tmp_path, workers):
+    """Before: no message; during --workers start-up, a traceback per worker."""
+    out, store = tmp_path / "out", tmp_path / "s.duckdb"
+    partial = out / "articles.csv.partial"
+    rc, err = _ctrl_c(lambda: partial.exists() and partial.stat().st_size, "-o", out, "--store", store,
+                      "--workers", workers, "--chunk-size", "5")
+    assert rc == 130, err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
     assert "interrupted; " in err and "articles done, outputs not written" in err and "the store holds" in err
     assert not list(out.glob("*.csv")) and not list(out.glob("*.partial"))  # nothing half-written
 
 
 def test_ctrl_c_while_workers_start(tmp_path):
-    import signal
     import time
 
     out = tmp_path / "out"
-    proc = _start_run(*KREMLIN_300, "-o", out, "--workers", "2", "-q", start_new_session=True)
-    try:
-        _wait_for(lambda: (out / ".stance-run.lock").exists(), proc)  # the run has begun
-        time.sleep(0.3)  # the workers are starting (they load the model for seconds)
-        os.killpg(proc.pid, signal.SIGINT)
-        _, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode == 130, err
+    # the run has begun; 0.3 s later the workers are starting (they load the model for seconds)
+    rc, err = _ctrl_c(lambda: (out / ".stance-run.lock").exists() and (time.sleep(0.3) or True), "-o", out,
+                      "--workers", "2")
+    assert rc == 130, err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
 
 
