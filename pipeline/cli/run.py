@@ -64,6 +64,14 @@ def output_problem(out: Path) -> str:
     return ""
 
 
+def _quiet_exit() -> None:
+    """After Ctrl-C: a second SIGINT while the interpreter shuts the pool down (its atexit
+    hook joins threads) would print a traceback; the run is already ending."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @app.command("run")
 def run_cmd(
     paths: List[str] = typer.Argument(..., help="Files, folders or globs (.txt .md .html .jsonl .csv)."),
@@ -113,8 +121,11 @@ def run_cmd(
     except (ModelError, StoreError) as exc:
         raise fail(str(exc))
     except RunError as exc:  # output folder in use, disk full, Ctrl-C
+        if exc.exit_code == 130:
+            _quiet_exit()
         raise fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:  # before the first chunk: nothing was written
+        _quiet_exit()
         raise fail("interrupted; 0 articles done, outputs not written", 130)
     finally:
         if bar is not None:
