@@ -119,9 +119,19 @@ def test_classify_and_evaluate_commands(tmp_path):
     pd.DataFrame({"text": ["Washington imposed sanctions on Moscow.", "The two sides agreed to extend the treaty.", "The meeting was held in Geneva."],
                   "stance": ["divergence", "convergence", "neutral"]}).to_csv(src, index=False)
     out = tmp_path / "out.csv"
-    run_cli("classify", str(src), "-o", str(out), "-q")
+    proc = run_cli("classify", str(src), "-o", str(out))
     df = pd.read_csv(out)
-    assert list(df.columns[-5:]) == ["stance", "score", "p_convergence", "p_divergence", "p_neutral"]
+    # the gold column is kept as it was; the predictions go beside it
+    assert list(df.columns) == ["text", "stance", "pred_stance", "pred_score", "pred_p_convergence", "pred_p_divergence", "pred_p_neutral"]
+    assert df["stance"].tolist() == ["divergence", "convergence", "neutral"]
+    same = (df["stance"] == df["pred_stance"]).sum()
+    assert f"agreement with 'stance': {same / 3:.1%} ({same} of 3 labelled rows)" in proc.stderr
+    # a second pass would take the same names: refused, nothing written
+    again = run_cli("classify", str(out), "-o", str(tmp_path / "again.csv"), check=False)
+    assert again.returncode == 2 and "already has column(s) pred_stance" in again.stderr
+    assert not (tmp_path / "again.csv").exists()
+    run_cli("classify", str(out), "-o", str(tmp_path / "again.csv"), "--prefix", "m2_", "-q")
+    assert list(pd.read_csv(tmp_path / "again.csv").columns[-5:]) == ["m2_stance", "m2_score", "m2_p_convergence", "m2_p_divergence", "m2_p_neutral"]
     res = tmp_path / "m.json"
     p = run_cli("evaluate", str(src), "--json", str(res))
     assert "macro-F1" in p.stdout
