@@ -14,7 +14,7 @@ from pipeline.cli.run import count_inputs
 
 def test_help_lists_every_command():
     out = run_cli("--help").stdout
-    for cmd in ("run", "segment", "train", "classify", "evaluate", "export"):
+    for cmd in ("run", "segment", "train", "classify", "evaluate", "export", "report", "agreement"):
         assert cmd in out
 
 

@@ -18,7 +18,7 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from pipeline.cli import classify, evaluate, export, report, run, segment, train  # noqa: F401
+    from pipeline.cli import agreement, classify, evaluate, export, report, run, segment, train  # noqa: F401
 
 
 def main() -> None:
