@@ -18,7 +18,7 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from pipeline.cli import agreement, classify, evaluate, export, report, run, segment, train  # noqa: F401
+    from pipeline.cli import agreement, annotate, classify, evaluate, export, report, run, segment, train  # noqa: F401
 
 
 def main() -> None:

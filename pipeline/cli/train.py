@@ -23,7 +23,8 @@ def compare_with_previous(result, previous_dir: Path, sentence_paths: list[str],
     from pipeline.modelling.training import metrics
     from pipeline.labels import LABELS
     from pipeline.relations.candidates import load_rules
-    from pipeline.relations.training import evaluate, featurize, read_pairs
+    from pipeline.modelling.compare import f1_from_counts_stat, macro_f1_stat, paired_bootstrap
+    from pipeline.relations.training import evaluate, featurize, read_pairs, system_output
     from pipeline.stance.model import read_annotations
     from pipeline.training import _nlp, split_both
 
@@ -40,16 +41,24 @@ def compare_with_previous(result, previous_dir: Path, sentence_paths: list[str],
     fair = test[~test["article_id"].isin(seen)]
     if len(fair):
         y = fair["stance"].tolist()
+        pn = [p.stance for p in result.sentence.predict(fair["text"].tolist())]
+        pp = [p.stance for p in prev.predict(fair["text"].tolist())]
         out["sentence"] = {"n": len(fair), "excluded_seen_by_previous": int(len(test) - len(fair)),
-                           "new": metrics(y, [p.stance for p in result.sentence.predict(fair["text"].tolist())], LABELS),
-                           "previous": metrics(y, [p.stance for p in prev.predict(fair["text"].tolist())], LABELS)}
+                           "new": metrics(y, pn, LABELS), "previous": metrics(y, pp, LABELS),
+                           "intervals": _as_dicts(paired_bootstrap(macro_f1_stat(y, {"new": pn, "previous": pp}),
+                                                                   fair["article_id"].tolist(), seed=seed))}
     settings = load_settings()
     nlp, rules = _nlp(settings), load_rules(settings)
 
     def both(pairs, idx):
+        idx = list(idx)
         Fn = featurize(pairs, nlp, rules, result.sentence.predict, result.sentence.lexicon)
         Fp = featurize(pairs, nlp, rules, prev.sentence.predict, prev.lexicon)
-        return {"new": evaluate(Fn, result.relation, idx)["model"], "previous": evaluate(Fp, prev.relation, idx)["model"]}
+        counts = {"new": _triple_counts(Fn, system_output(Fn, result.relation, idx), idx),
+                  "previous": _triple_counts(Fp, system_output(Fp, prev.relation, idx), idx)}
+        groups = [pairs[i].article_id for i in idx]
+        return {"new": evaluate(Fn, result.relation, idx)["model"], "previous": evaluate(Fp, prev.relation, idx)["model"],
+                "intervals": _as_dicts(paired_bootstrap(f1_from_counts_stat(counts), groups, seed=seed))}
 
     seen_p = set(prev.card.get("relation", {}).get("data", {}).get("train_article_ids", []))
     idx = [i for i in pte if pairs[i].article_id not in seen_p]
@@ -58,7 +67,60 @@ def compare_with_previous(result, previous_dir: Path, sentence_paths: list[str],
     if eval_paths:
         ev = read_pairs(eval_paths)
         out["relation_eval_set"] = {"sentences": len(ev), **both(ev, range(len(ev)))}
+        fixed = fixed_sentences(ev)
+        if fixed:
+            texts, y, groups = zip(*fixed)
+            pn = [p.stance for p in result.sentence.predict(list(texts))]
+            pp = [p.stance for p in prev.predict(list(texts))]
+            out["sentence_eval_set"] = {"n": len(fixed), "new": metrics(y, pn, LABELS), "previous": metrics(y, pp, LABELS),
+                                        "intervals": _as_dicts(paired_bootstrap(macro_f1_stat(y, {"new": pn, "previous": pp}),
+                                                                                list(groups), seed=seed))}
     return out
+
+
+def fixed_sentences(ev) -> list[tuple[str, str, str]]:
+    """The fixed evaluation set's sentences that carry one sentence stance: those whose
+    related pairs all have the same stance (text, stance, article id). Never trained on,
+    so every model is scored on exactly these."""
+    out = []
+    for ps in ev:
+        stances = set(ps.relevant().values())
+        if len(stances) == 1:
+            out.append((ps.text, stances.pop(), ps.article_id))
+    return out
+
+
+def _triple_counts(F, output: dict, idx: list[int]):
+    """Per sentence: (pairs with the right stance, pairs predicted, related gold pairs)."""
+    import numpy as np
+
+    from pipeline.labels import NONE
+
+    rows = []
+    for i in idx:
+        gold = {p: v[0] for p, v in F.sentences[i].gold.items() if v[0] != NONE}
+        pred = output.get(i, {})
+        rows.append((sum(1 for p, (lab, _) in pred.items() if gold.get(p) == lab), len(pred), len(gold)))
+    return np.array(rows, dtype=float).reshape(-1, 3)
+
+
+def _as_dicts(res: dict) -> dict:
+    return {k: v.as_dict() for k, v in res.items()}
+
+
+def annotation_kind(path: Path) -> str:
+    """``pairs``, ``tables``, ``agreement`` or ``sentences``, from a CSV's header."""
+    import csv
+
+    with open(path, encoding="utf-8", newline="") as fh:
+        header = {h.strip() for h in next(csv.reader(fh), [])}
+    if any(h.endswith("_first") for h in header) and any(h.endswith("_second") for h in header):
+        return "agreement"
+    if {"pair", "label"} <= header:
+        return "pairs"
+    if {"position_a", "position_b"} <= header:
+        return "tables"
+    return "sentences"
 
 
 @app.command("train")
@@ -87,7 +149,24 @@ def train_cmd(
     from pipeline.training import card_markdown, train
 
     settings = load_settings()
-    pairs = list(pairs or []) or [settings.path("train", "pairs")]
+    for c in csvs:
+        if not c.is_file():
+            raise fail(f"{c}: no such file")
+    # a glob such as corpus/annotations/*.csv brings every kind of annotation file: each
+    # goes where its columns say (pair items, table rows, sentences); doubly annotated
+    # files (*_first / *_second) are for `stance agreement`, not for training
+    kinds = {c: annotation_kind(c) for c in csvs}
+    for c, kind in kinds.items():
+        if kind == "agreement":
+            info(f"{c}: doubly annotated (*_first / *_second columns), not trained on; see `stance agreement`", quiet)
+    given_pairs = [c for c, k in kinds.items() if k == "pairs"]
+    given_tables = [c for c, k in kinds.items() if k == "tables"]
+    csvs = [c for c, k in kinds.items() if k == "sentences"]
+    if not csvs:
+        raise fail("no sentence annotation file among the inputs (columns text, stance)")
+    pairs = list({p.resolve(): p for p in list(pairs or []) + given_pairs}.values())
+    tables = list({t.resolve(): t for t in list(tables or []) + given_tables}.values()) or None
+    pairs = pairs or [settings.path("train", "pairs")]
     eval_set = list(eval_set or []) or ([settings.path("train", "eval")] if settings.path("train", "eval").exists() else [])
     default_tables = settings.get("train", "tables")
     tables = [] if no_tables else (list(tables or []) or ([settings.path("train", "tables")]
@@ -109,9 +188,14 @@ def train_cmd(
         if "error" not in cmp:
             result.card["compared_with_previous"] = {
                 "previous_model_id": cmp["previous_model_id"],
-                **{k: {"new": v["new"]["macro_f1"], "previous": v["previous"]["macro_f1"], "n": v["n"]}
-                   for k, v in cmp.items() if k == "sentence"},
-                **{k: {"new": v["new"]["triple"]["f1"], "previous": v["previous"]["triple"]["f1"], "sentences": v["sentences"]}
+                "yardstick": "the fixed evaluation set (never trained on): relation (sentence, pair, stance) F1 and "
+                             "sentence macro-F1 on its single-stance sentences; also the new model's held-out articles "
+                             "the previous model did not train on; 95% paired bootstrap intervals by article",
+                **{k: {"new": v["new"]["macro_f1"], "previous": v["previous"]["macro_f1"], "n": v["n"],
+                       "intervals": v.get("intervals")}
+                   for k, v in cmp.items() if k in ("sentence", "sentence_eval_set")},
+                **{k: {"new": v["new"]["triple"]["f1"], "previous": v["previous"]["triple"]["f1"], "sentences": v["sentences"],
+                       "intervals": v.get("intervals")}
                    for k, v in cmp.items() if k.startswith("relation")},
             }
     model_id = save_model(result.objects, result.card, out, card_markdown)
@@ -128,11 +212,22 @@ def train_cmd(
                 if key in cmp:
                     info(f"relation classifier, {key.split('_', 1)[1].replace('_', ' ')} ({cmp[key]['sentences']} sentences):", quiet)
                     info(format_scores({"new": cmp[key]["new"], "previous": cmp[key]["previous"]}), quiet)
+            from pipeline.modelling.compare import Interval, format_intervals
+
+            for key, title, unit in (("relation_eval_set", "relation (sentence, pair, stance) F1, fixed evaluation set", "sentences"),
+                                     ("sentence_eval_set", "sentence macro-F1, fixed evaluation set (single-stance sentences)", "sentences"),
+                                     ("relation_heldout", "relation (sentence, pair, stance) F1, new model's held-out", "sentences"),
+                                     ("sentence", "sentence macro-F1, new model's held-out", "sentences")):
+                if key in cmp and cmp[key].get("intervals"):
+                    iv = {k: Interval(v["estimate"], v["low"], v["high"]) for k, v in cmp[key]["intervals"].items()}
+                    info(format_intervals(title, iv, cmp[key].get("n", cmp[key].get("sentences")), unit), quiet)
             if keep_better:
                 key = "relation_eval_set" if "relation_eval_set" in cmp else "relation_heldout"
                 if key not in cmp:
                     info("nothing to compare on: kept the previous model", quiet)
                 elif cmp[key]["new"]["triple"]["f1"] >= cmp[key]["previous"]["triple"]["f1"]:
+                    info(f"decided on {key.replace('_', ' ')}: new {cmp[key]['new']['triple']['f1']:.3f} >= previous "
+                         f"{cmp[key]['previous']['triple']['f1']:.3f}", quiet)
                     tmp = previous.with_name(previous.name + ".new")
                     if tmp.exists():
                         shutil.rmtree(tmp)
