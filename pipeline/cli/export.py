@@ -108,28 +108,52 @@ def close_matches(value: str, known: dict[str, set[str]], n: int = 3) -> list[st
     return [k for _, _, k in sorted(scored, key=lambda t: (-t[0], -t[1], t[2]))[:n]]
 
 
-def unknown_code(store_path: Path, kind: str, value: str) -> str | None:
+def unknown_code(store_path: Path | None, kind: str, value: str) -> str | None:
     """The error message for a ``--actor`` / ``--topic`` value that is neither in the
-    vocabulary nor in the store (exact, case-sensitive match); None when it is known."""
+    vocabulary nor in the store, if one is given (exact, case-sensitive match); None when
+    it is known."""
     import duckdb
 
     known = vocabulary_codes(kind)
     if value in known:
         return None
-    con = duckdb.connect(str(store_path), read_only=True)
-    try:
-        for code in store_codes(con, kind):
-            known.setdefault(code, set())
-    finally:
-        con.close()
+    if store_path is not None:
+        con = duckdb.connect(str(store_path), read_only=True)
+        try:
+            for code in store_codes(con, kind):
+                known.setdefault(code, set())
+        finally:
+            con.close()
     if value in known:
         return None
     hints = close_matches(value, known)
     if not hints:
         where = "the vocabulary (corpus/vocab/actors.csv)" if kind == "actor" else "the topic taxonomy (corpus/vocab/topics.csv)"
-        return f"no such {kind} {value!r} in {where} or the store"
+        return f"no such {kind} {value!r} in {where}" + (" or the store" if store_path is not None else "")
     said = hints[0] if len(hints) == 1 else ", ".join(hints[:-1]) + " or " + hints[-1]
     return f"no such {kind} {value!r}; did you mean {said}?"
+
+
+def check_filters(store: Path | None, *, since: str | None, until: str | None, actor: str | None, topic: str | None) -> None:
+    """The filters shared by `stance export` and `stance report`: ISO dates, and actor and
+    topic codes known to the vocabulary (or the store); raises the one-line error."""
+    from datetime import date
+
+    import duckdb
+
+    for flag, value in (("--since", since), ("--until", until)):
+        if value:
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                raise fail(f"{flag} {value!r} is not an ISO date (YYYY-MM-DD)")
+    try:
+        for kind, value in (("actor", actor), ("topic", topic)):
+            problem = unknown_code(store, kind, value) if value else None
+            if problem:
+                raise fail(problem)
+    except duckdb.Error as exc:
+        raise fail(f"{store}: not a readable stance store ({str(exc).splitlines()[0]})")
 
 
 @app.command("export")
@@ -145,27 +169,16 @@ def export_cmd(
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """Write the same tables as `stance run` from the store, filtered."""
-    from datetime import date
-
     if not store.is_file():
         raise fail(f"{store}: no such store")
     if fmt not in ("csv", "jsonl", "parquet", "plover"):
         raise fail(f"unknown format {fmt!r}; choose csv, jsonl, parquet or plover")
-    for flag, value in (("--since", since), ("--until", until)):
-        if value:
-            try:
-                date.fromisoformat(value)
-            except ValueError:
-                raise fail(f"{flag} {value!r} is not an ISO date (YYYY-MM-DD)")
     import duckdb
 
     from pipeline.store import StoreError
 
+    check_filters(store, since=since, until=until, actor=actor, topic=topic)
     try:
-        for kind, value in (("actor", actor), ("topic", topic)):
-            problem = unknown_code(store, kind, value) if value else None
-            if problem:
-                raise fail(problem)
         counts = export_store(store, out, fmt, since=since, until=until, actor=actor, topic=topic, model_id=model_id)
     except duckdb.Error as exc:
         raise fail(f"{store}: not a readable stance store ({str(exc).splitlines()[0]})")

@@ -28,41 +28,17 @@ def report_cmd(
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """Write a self-contained report (index.html and the pages it links to; no network needed)."""
-    from datetime import date
-
     from pipeline.report import Filters, ReportError, build_report
 
     if (outdir is None) == (store is None):
         raise fail("give a run's output folder or --store DB (one of them)")
-    for flag, value in (("--since", since), ("--until", until)):
-        if value:
-            try:
-                date.fromisoformat(value)
-            except ValueError:
-                raise fail(f"{flag} {value!r} is not an ISO date (YYYY-MM-DD)")
     if top_articles is not None and top_articles < 0:
         raise fail("--top-articles must be 0 or more")
-    if store is not None:
-        from pipeline.cli.export import unknown_code
+    if store is not None and not store.is_file():
+        raise fail(f"{store}: no such store")
+    from pipeline.cli.export import check_filters
 
-        if not store.is_file():
-            raise fail(f"{store}: no such store")
-        import duckdb
-
-        try:
-            for kind, value in (("actor", actor), ("topic", topic)):
-                problem = unknown_code(store, kind, value) if value else None
-                if problem:
-                    raise fail(problem)
-        except duckdb.Error as exc:
-            raise fail(f"{store}: not a readable stance store ({str(exc).splitlines()[0]})")
-    else:
-        from pipeline.cli.export import close_matches, vocabulary_codes
-
-        for kind, value in (("actor", actor), ("topic", topic)):
-            if value and value not in (known := vocabulary_codes(kind)):
-                hints = close_matches(value, known)
-                raise fail(f"no such {kind} {value!r}" + (f"; did you mean {' or '.join(hints)}?" if hints else ""))
+    check_filters(store, since=since, until=until, actor=actor, topic=topic)
     try:
         res = build_report(out, outdir=outdir, store=store, filters=Filters(actor, topic, since, until),
                            articles=tuple(article), top_articles=top_articles, png=png, model=model, model_id=model_id)
