@@ -125,6 +125,25 @@ def _terminate(ex) -> None:
         proc.join(5)
 
 
+def quiet_pool_exit() -> None:
+    """Make the interpreter's exit hook for process pools harmless once a run is ending
+    on an error or Ctrl-C. The hook (``concurrent.futures.process._python_exit``) writes
+    to each pool's wake-up pipe; for a pool torn down by the interrupt that pipe's file
+    descriptor can already be gone, and the hook then prints "Exception ignored …
+    OSError: [Errno 9] Bad file descriptor" after our one-line message (seen under load,
+    Ctrl-C while workers start). A failed wake-up there means nothing is left to wake."""
+    import concurrent.futures.process as cfp
+
+    for wakeup in list(getattr(cfp, "_threads_wakeups", {}).values()):
+        def safe(orig=wakeup.wakeup):
+            try:
+                orig()
+            except (OSError, ValueError):
+                pass
+
+        wakeup.wakeup = safe
+
+
 def run_pool(chunks: Iterable[list], model_dir: str, workers: int, base: str | None = None, *,
              task=None, init=None, initargs: tuple | None = None) -> Iterator[Tables]:
     """Process chunks in ``workers`` processes; results come back in input order and at

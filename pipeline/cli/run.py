@@ -69,7 +69,10 @@ def _quiet_exit() -> None:
     hook joins threads) would print a traceback; the run is already ending."""
     import signal
 
+    from pipeline.executors import quiet_pool_exit
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    quiet_pool_exit()
 
 
 @app.command("run")
