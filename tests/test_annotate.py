@@ -216,3 +216,23 @@ def test_labeller_in_a_real_browser(report_run_out, tmp_path):
     dest = tmp_path / "imported"
     res = run_cli("annotate", "--import", str(f), "-o", str(dest))
     assert "4 answers read" in res.stderr
+
+
+def test_pairs_the_model_dropped_are_proposed_too(report_run_out, model):
+    """Candidates judged `none` are in no output table: re-scored with the run's model."""
+    from pipeline.annotate import candidates, default_exclusions, known_texts
+    from pipeline.report.data import Filters, ReportData
+
+    _, out, _ = report_run_out
+    d = ReportData.from_outdir(out, Filters())
+    try:
+        items = candidates(d, known_texts(default_exclusions(ROOT)), model)
+    finally:
+        d.close()
+    dropped = items[items["suggestion"] == "none"]
+    assert len(dropped) > 50
+    rec = pd.read_csv(out / "records.csv", keep_default_na=False)
+    kept = set(zip(rec["article_id"], rec["sentence_id"], rec["actor_a"] + "-" + rec["actor_b"]))
+    assert not any((a, s, p) in kept for a, s, p in zip(dropped["article_id"], dropped["sentence_id"], dropped["pair"]))
+    assert dropped["suggestion_score"].between(0.25, 1).all()  # p(none) is the top of four probabilities
+    assert (dropped["actor_a"] < dropped["actor_b"]).all() and set(dropped["kind"]) == {"pair"}

@@ -78,8 +78,54 @@ def _item_id(*parts) -> str:
     return "a" + hashlib.sha1("\x1f".join(str(p) for p in parts).encode("utf-8", "surrogatepass")).hexdigest()[:12]
 
 
-def candidates(d, exclude: set[str]) -> pd.DataFrame:
-    """Every item that could be proposed, with its uncertainty (report data layer ``d``)."""
+def dropped_pairs(sents: pd.DataFrame, have: set[tuple[str, int, str]], ctx_cols, src: dict, model, *,
+                  limit: int = 20_000, seed: int = 13) -> list[dict]:
+    """Pair items for the candidate pairs the relation classifier dropped (``none``): they
+    are in no output table, so the sentences naming two or more actors are read again
+    (recognition, candidate pairs, features: the run's own stage functions) and the model's
+    probabilities recomputed. At most ``limit`` sentences (a seeded sample beyond that)."""
+    from pipeline.config import load_settings
+    from pipeline.relations.candidates import load_rules
+    from pipeline.relations.features import ArticleContext
+    from pipeline.relations.training import PairSentence, featurize
+    from pipeline.training import _nlp
+
+    multi = sents[sents["actors"].astype(str).str.count(";") >= 1]
+    if len(multi) > limit:
+        multi = multi.sample(limit, random_state=seed)
+    if multi.empty:
+        return []
+    settings = load_settings()
+    pss, meta = [], []
+    for r in multi.itertuples(index=False):
+        c = ctx_cols(r.article_id)
+        mp = tuple(sorted(c["main_pair"].split("-"))) if c["main_pair"] else None
+        counts = {a: int(n) for a, _, n in (t.rpartition(":") for t in c["top_actors"].split()) if n.isdigit()}
+        pss.append(PairSentence(f"{r.article_id}#{r.sentence_id}", r.text, src.get(r.article_id, ""), r.article_id,
+                                r.block_kind, ArticleContext(mp, counts)))
+        meta.append((r, c))
+    F = featurize(pss, _nlp(settings), load_rules(settings), model.predict, model.lexicon)
+    proba = model.relation.proba(F.frame)
+    unc = _margin(proba) if len(proba) else []
+    out = []
+    for cand, owner, p, u in zip(F.candidates, F.owner, proba, unc):
+        r, c = meta[int(owner)]
+        pair = f"{cand.actor_a}-{cand.actor_b}"
+        if (r.article_id, int(r.sentence_id), pair) in have or p[0] < p[1:].max():
+            continue  # a record already (or the model would keep it)
+        sid = int(r.sentence_id)
+        out.append({"item_id": _item_id("pair", r.article_id, sid, cand.actor_a, cand.actor_b), "kind": "pair",
+                    "text": r.text, "pair": pair, "actor_a": cand.actor_a, "actor_b": cand.actor_b,
+                    "article_id": r.article_id, "sentence_id": sid, "source": src.get(r.article_id, ""),
+                    "topic": str(r.topics).split(";")[0] if r.topics else "", "block_kind": r.block_kind,
+                    "pair_source": cand.pair_source, **c, "suggestion": NONE, "suggestion_score": round(float(p[0]), 4),
+                    "uncertainty": round(float(u), 4)})
+    return out
+
+
+def candidates(d, exclude: set[str], model=None) -> pd.DataFrame:
+    """Every item that could be proposed, with its uncertainty (report data layer ``d``;
+    with ``model``, also the candidate pairs it dropped, see :func:`dropped_pairs`)."""
     art = d.df("select article_id, source from articles")
     src = dict(zip(art["article_id"], art["source"]))
     sents = d.df("select article_id, sentence_id, text, actors, topics, block_kind, stance, p_convergence, p_divergence, "
@@ -116,6 +162,11 @@ def candidates(d, exclude: set[str]) -> pd.DataFrame:
                          **ctx_cols(r.article_id), "context": context(r.article_id, sid), "suggestion": r.stance,
                          "suggestion_score": round(float(max(r.p_convergence, r.p_divergence, r.p_neutral)), 4),
                          "uncertainty": round(float(u), 4)})
+    if model is not None:
+        have = {(a, int(s_), f"{x}-{y}") for a, s_, x, y in zip(rec["article_id"], rec["sentence_id"], rec["actor_a"], rec["actor_b"])}
+        for row in dropped_pairs(sents, have, ctx_cols, src, model):
+            row["context"] = context(row["article_id"], row["sentence_id"])
+            rows.append(row)
     named = sents[sents["actors"].astype(str) != ""]
     if len(named):
         unc = _margin(named[["p_convergence", "p_divergence", "p_neutral"]].to_numpy(float))

@@ -26,6 +26,7 @@ def annotate_cmd(
     serve: Optional[Path] = typer.Option(None, "--serve", help="Label an items CSV in a local web page (127.0.0.1)."),
     port: int = typer.Option(8765, "--port", help="Port of --serve (0: any free port)."),
     annotator: str = typer.Option("", "--annotator", help="Annotator name written with each answer."),
+    model: Optional[Path] = typer.Option(None, "--model", help="Model of the run (default: the run's, else models/default): pairs it dropped are proposed too."),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """Select uncertain, diverse items to label; export / import / serve them."""
@@ -47,12 +48,32 @@ def annotate_cmd(
                 raise fail("give a run's output folder or --store DB (one of them)")
             if n < 1:
                 raise fail("-n must be at least 1")
-            _select(outdir, store, out, n, seed, fmt, kind, exclude, quiet)
+            _select(outdir, store, out, n, seed, fmt, kind, exclude, quiet, model)
     except AnnotateError as exc:
         raise fail(str(exc))
 
 
-def _select(outdir, store, out: Path, n: int, seed: int, fmt: str, kind: str, exclude: list[Path], quiet: bool) -> None:
+def _run_model(d, model_dir: Optional[Path], quiet: bool):
+    """The model that made the rows (its id must match), to re-score dropped pairs; None
+    (with a note) when it cannot be found."""
+    from pipeline.cli._util import resolve_model
+    from pipeline.models import ModelError, load_model
+
+    tried = [model_dir] if model_dir else [Path(p) for p in [(d.run_info.get("model") or {}).get("path")] if p] + [resolve_model(None)]
+    for folder in tried:
+        try:
+            m = load_model(folder)
+        except ModelError:
+            continue
+        if not d.model_id or m.model_id == d.model_id:
+            return m
+    info(f"note: the run's model ({d.model_id or 'unknown'}) was not found in {', '.join(map(str, tried))}: "
+         "pairs it dropped are not proposed (--model DIR)", quiet)
+    return None
+
+
+def _select(outdir, store, out: Path, n: int, seed: int, fmt: str, kind: str, exclude: list[Path], quiet: bool,
+            model_dir: Optional[Path] = None) -> None:
     from pipeline.annotate import candidates, default_exclusions, export, known_texts, labelstudio_config, select
     from pipeline.config import project_root
     from pipeline.export import atomic_write_text
@@ -67,7 +88,8 @@ def _select(outdir, store, out: Path, n: int, seed: int, fmt: str, kind: str, ex
         raise fail(str(exc))
     try:
         known = known_texts(default_exclusions(project_root()) + list(exclude))
-        items = candidates(d, known)
+        m = _run_model(d, model_dir, quiet) if kind in ("pair", "both") else None
+        items = candidates(d, known, m)
         kinds = ("pair", "sentence") if kind == "both" else (kind,)
         chosen = select(items, n, seed, kinds)
         model_id = d.model_id
@@ -76,7 +98,9 @@ def _select(outdir, store, out: Path, n: int, seed: int, fmt: str, kind: str, ex
     atomic_write_text(out, export(chosen, fmt, model_id))
     if fmt == "labelstudio":
         atomic_write_text(out.with_suffix(".config.xml"), labelstudio_config() + "\n")
-    info(f"{len(chosen)} items ({(chosen['kind'] == 'pair').sum()} pair, {(chosen['kind'] == 'sentence').sum()} sentence) "
+    dropped = int((chosen["suggestion"] == "none").sum())
+    info(f"{len(chosen)} items ({(chosen['kind'] == 'pair').sum()} pair, of which {dropped} the model dropped; "
+         f"{(chosen['kind'] == 'sentence').sum()} sentence) "
          f"from {len(items)} candidates not yet annotated -> {out}"
          + (f" (+ labelling config {out.with_suffix('.config.xml')})" if fmt == "labelstudio" else ""), quiet)
 
