@@ -25,8 +25,9 @@ def shoot(driver, page: Path, target: Path, max_height: int) -> None:
     driver.get(page.resolve().as_uri())
     end = time.monotonic() + 30
     while time.monotonic() < end:
-        state = driver.execute_script("return window.stanceCharts || null")
-        if state is None or state["rendered"] + len(state["failed"]) >= state["total"]:
+        state = driver.execute_script(
+            "return document.readyState != 'complete' ? 'loading' : (window.stanceCharts || 'no charts')")
+        if state == "no charts" or (isinstance(state, dict) and state["rendered"] + len(state["failed"]) >= state["total"]):
             break
         time.sleep(0.1)
     height = driver.execute_script("return document.body.scrollHeight")

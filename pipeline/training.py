@@ -129,6 +129,23 @@ def train(
     return result
 
 
+def without_eval_set(df: pd.DataFrame, pairs: list, eval_paths: Sequence[str | Path]) -> tuple[pd.DataFrame, list, dict]:
+    """The annotations minus everything from the evaluation set's articles (same article
+    id, or the same sentence text after whitespace and case folding), so that its figures
+    are on text no classifier was trained on, whatever the annotation files hold."""
+    import re
+
+    if not eval_paths:
+        return df, pairs, {"articles": 0, "sentences": 0, "pair_sentences": 0}
+    ev = read_pairs(eval_paths)
+    fold = lambda t: re.sub(r"\s+", " ", str(t)).strip().lower()  # noqa: E731
+    arts, texts = {p.article_id for p in ev}, {fold(p.text) for p in ev}
+    drop = df["article_id"].isin(arts) | df["text"].map(fold).isin(texts)
+    kept_pairs = [p for p in pairs if p.article_id not in arts and fold(p.text) not in texts]
+    return (df[~drop].reset_index(drop=True), kept_pairs,
+            {"articles": len(arts), "sentences": int(drop.sum()), "pair_sentences": len(pairs) - len(kept_pairs)})
+
+
 def _train(
     sentence_paths: Sequence[str | Path],
     pair_paths: Sequence[str | Path],
@@ -152,6 +169,10 @@ def _train(
     # the data and its two grouped splits (sentences; pair sentences)
     df = read_annotations(sentence_paths)
     pairs = read_pairs(pair_paths)
+    df, pairs, excluded = without_eval_set(df, pairs, eval_paths)
+    if excluded["sentences"] or excluded["pair_sentences"]:
+        say(f"left out of training: {excluded['sentences']} annotated sentences and {excluded['pair_sentences']} pair "
+            f"sentences of the fixed evaluation set's {excluded['articles']} articles (it is never trained on)")
     tr, te, ptr, pte = split_both(df, pairs, test_size=test_size, seed=seed)
     train_df, test_df = df.iloc[tr], df.iloc[te]
     derived = sentence_labels(pairs, ptr)  # only pair sentences of the training part
@@ -172,6 +193,7 @@ def _train(
             "files": _files(sentence_paths, df["_file"].value_counts().to_dict()),
             "rows": int(len(df)), "train_rows": int(len(train_df)), "heldout_rows": int(len(test_df)),
             "pair_derived_train_rows": int(len(derived)),
+            "excluded_eval_set": excluded,
             "train_label_counts": sent_train["stance"].value_counts().to_dict(),
             "heldout_label_counts": test_df["stance"].value_counts().to_dict(),
             "train_article_ids": sorted(set(train_df["article_id"]) | set(derived["article_id"])),
@@ -213,7 +235,7 @@ def _train(
         "labels": list(RELATION_LABELS),
         "data": {
             "files": _files(pair_paths, rows_per_file),
-            "sentences": len(pairs), "items": sum(len(p.gold) for p in pairs),
+            "sentences": len(pairs), "items": sum(len(p.gold) for p in pairs), "excluded_eval_set": excluded,
             "train_sentences": int(len(ptr)), "heldout_sentences": int(len(pte)),
             "candidates": int(len(F.candidates)), "labelled_candidates": int(sum(l is not None for l in F.labels)),
             "sources": sorted({p.source for p in pairs}),

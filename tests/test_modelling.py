@@ -61,3 +61,41 @@ def test_missing_folder_and_missing_file(tmp_path, copy):
     (copy / "relation.skops").unlink()
     with pytest.raises(ModelError, match="no relation.skops"):
         load_model(copy)
+
+
+def test_the_evaluation_set_is_never_trained_on():
+    """Before: 39 sentences of 13 of the evaluation set's 23 articles were also in
+    news_sentences.csv, so the sentence classifier had seen them. Training now leaves
+    them out, and the shipped model's card shows it."""
+    import pandas as pd
+
+    from conftest import MODEL, ROOT
+
+    ev = pd.read_csv(ROOT / "corpus/eval/relations_articles.csv", dtype=str, keep_default_na=False)
+    ids = set(ev["article_id"])
+    card = json.loads((MODEL / "card.json").read_text())
+    for clf in ("sentence", "relation"):
+        data = card[clf]["data"]
+        assert not ids & set(data["train_article_ids"]), clf
+        assert not ids & set(data.get("heldout_article_ids", [])), clf
+        assert data["excluded_eval_set"]["articles"] == len(ids)
+    assert card["sentence"]["data"]["excluded_eval_set"]["sentences"] > 0
+
+
+def test_without_eval_set_drops_by_article_and_by_text(tmp_path):
+    import pandas as pd
+
+    from pipeline.relations.training import read_pairs
+    from pipeline.training import without_eval_set
+
+    ev = tmp_path / "ev.csv"
+    pd.DataFrame({"uid": ["e1"], "text": ["Moscow and  Washington agreed."], "article_id": ["E"], "pair": ["RUS-USA"],
+                  "label": ["convergence"]}).to_csv(ev, index=False)
+    df = pd.DataFrame({"text": ["moscow and washington agreed.", "Other text.", "Third."], "stance": ["convergence"] * 3,
+                       "article_id": ["X", "E", "Y"]})
+    pairs_file = tmp_path / "p.csv"
+    pd.DataFrame({"uid": ["a", "b"], "text": ["Kept.", "Dropped."], "article_id": ["Y", "E"], "pair": ["RUS-USA"] * 2,
+                  "label": ["none"] * 2}).to_csv(pairs_file, index=False)
+    kept, pairs, n = without_eval_set(df, read_pairs([pairs_file]), [ev])
+    assert kept["text"].tolist() == ["Third."] and [p.uid for p in pairs] == ["a"]
+    assert n == {"articles": 1, "sentences": 2, "pair_sentences": 1}

@@ -33,10 +33,12 @@ def _open(driver, path, timeout=30.0):
     driver.get(path.resolve().as_uri())
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        state = driver.execute_script("return document.readyState == 'complete' ? (window.stanceCharts || null) : undefined")
-        if state is None:  # a page without charts
+        # (selenium turns both null and undefined into None: say each case in words)
+        state = driver.execute_script(
+            "return document.readyState != 'complete' ? 'loading' : (window.stanceCharts || 'no charts')")
+        if state == "no charts":
             return None
-        if state and state["rendered"] + len(state["failed"]) >= state["total"]:
+        if isinstance(state, dict) and state["rendered"] + len(state["failed"]) >= state["total"]:
             return state
         time.sleep(0.1)
     raise AssertionError(f"{path.name}: charts did not render in {timeout} s")

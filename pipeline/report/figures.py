@@ -69,7 +69,10 @@ def _net(df: pd.DataFrame, band: float) -> pd.DataFrame:
 
 _COUNTS = ("count(*) as n, count(*) filter (where stance = 'convergence') as n_convergence, "
            "count(*) filter (where stance = 'divergence') as n_divergence, "
-           "count(*) filter (where stance = 'neutral') as n_neutral, avg(score) as mean_score")
+           "count(*) filter (where stance = 'neutral') as n_neutral, "
+           # rounded: the last bits of a float sum depend on the order rows arrive in (one
+           # file or a Dask run's parts), and the same run must give the same report
+           "round(avg(score), 9) as mean_score")
 
 
 def monthly(d: ReportData, pairs: list[str], band: float) -> pd.DataFrame:
