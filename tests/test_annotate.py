@@ -186,6 +186,10 @@ def test_labeller_in_a_real_browser(report_run_out, tmp_path):
 
         progress = lambda: d.find_element(By.ID, "progress").text  # noqa: E731
         wait_for(lambda: progress() == "0 of 8 labelled", "page did not load")
+        first = pd.read_csv(f, dtype=str, keep_default_na=False).iloc[0]
+        marks = [m for m in first["marks"].split(";") if m]
+        shown = [e.text for e in d.find_elements(By.CSS_SELECTOR, "#text mark")]
+        assert shown == [first["text"][int(a):int(b)] for a, b in (m.split("-") for m in marks)]  # the pair, marked
         body = d.find_element(By.TAG_NAME, "body")
         seen = []
         for k, key in enumerate("12301"):

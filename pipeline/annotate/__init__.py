@@ -41,7 +41,7 @@ FORMATS = ("csv", "labelstudio", "prodigy")
 KEYS = {"1": "convergence", "2": "divergence", "3": "neutral", "0": NONE}
 ITEM_COLUMNS = ["item_id", "kind", "text", "pair", "actor_a", "actor_b", "article_id", "sentence_id", "source", "topic",
                 "block_kind", "pair_source", "main_pair", "top_actors", "context", "suggestion", "suggestion_score",
-                "uncertainty", "label", "source_actor", "annotator"]
+                "uncertainty", "marks", "label", "source_actor", "annotator"]
 
 
 class AnnotateError(ValueError):
@@ -184,9 +184,25 @@ def candidates(d, exclude: set[str], model=None) -> pd.DataFrame:
     if df.empty:
         return pd.DataFrame(columns=ITEM_COLUMNS)
     df = df[~df["text"].map(_fold).isin(exclude)]
-    for col in ("label", "source_actor", "annotator"):
+    for col in ("marks", "label", "source_actor", "annotator"):
         df[col] = ""
     return df
+
+
+def mark_pairs(items: pd.DataFrame) -> pd.DataFrame:
+    """Fill ``marks`` (``start-end;…``: the character spans of the pair's actor mentions,
+    or of every actor for a sentence item) with the run's recogniser, so that a labeller
+    can show the pair in the sentence."""
+    from pipeline.report.article_view import find_mentions, recogniser
+
+    if items.empty:
+        return items
+    found = find_mentions(items["text"].tolist(), recogniser())
+    marks = []
+    for (kind, a, b), ms in zip(zip(items["kind"], items["actor_a"], items["actor_b"]), found):
+        keep = [(st, en) for st, en, k, code in ms if k == "actor" and (kind != "pair" or code in (a, b))]
+        marks.append(";".join(f"{st}-{en}" for st, en in keep))
+    return items.assign(marks=marks)
 
 
 def select(items: pd.DataFrame, n: int, seed: int = 13, kinds: tuple[str, ...] = ("pair", "sentence")) -> pd.DataFrame:

@@ -54,7 +54,7 @@ class Store:
 
     def state(self) -> dict:
         with self.lock:
-            items = self.df[["item_id", "kind", "text", "pair", "context", "suggestion", "source", "topic", "label"]]
+            items = self.df[["item_id", "kind", "text", "pair", "marks", "context", "suggestion", "source", "topic", "label"]]
             return {"items": items.to_dict(orient="records"), "keys": KEYS, "can_undo": bool(self.history),
                     "file": str(self.path)}
 

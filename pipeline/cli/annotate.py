@@ -74,7 +74,7 @@ def _run_model(d, model_dir: Optional[Path], quiet: bool):
 
 def _select(outdir, store, out: Path, n: int, seed: int, fmt: str, kind: str, exclude: list[Path], quiet: bool,
             model_dir: Optional[Path] = None) -> None:
-    from pipeline.annotate import candidates, default_exclusions, export, known_texts, labelstudio_config, select
+    from pipeline.annotate import candidates, default_exclusions, export, known_texts, labelstudio_config, mark_pairs, select
     from pipeline.config import project_root
     from pipeline.export import atomic_write_text
     from pipeline.report.data import Filters, ReportData, ReportError
@@ -91,7 +91,7 @@ def _select(outdir, store, out: Path, n: int, seed: int, fmt: str, kind: str, ex
         m = _run_model(d, model_dir, quiet) if kind in ("pair", "both") else None
         items = candidates(d, known, m)
         kinds = ("pair", "sentence") if kind == "both" else (kind,)
-        chosen = select(items, n, seed, kinds)
+        chosen = mark_pairs(select(items, n, seed, kinds))
         model_id = d.model_id
     finally:
         d.close()
