@@ -209,7 +209,10 @@ class CompiledColumnPipeline:
         ct, clf = pipe.steps[0][1], pipe.steps[1][1]
         if not isinstance(ct, ColumnTransformer) or not hasattr(clf, "predict_proba") or ct.sparse_threshold != 1.0:
             return None
-        if getattr(ct, "remainder", "drop") != "drop" or any(n == "remainder" for n, _, _ in ct.transformers_):
+        # columns no transformer reads (the frame's "text", for the optional encoder) are
+        # dropped by the remainder: fine; a remainder that keeps or transforms them is not
+        if getattr(ct, "remainder", "drop") != "drop" or any(
+                n == "remainder" and not (isinstance(e, str) and e == "drop") for n, e, _ in ct.transformers_):
             return None
         from sklearn.preprocessing import FunctionTransformer
 
