@@ -83,6 +83,12 @@ def write_delimited(df: pd.DataFrame, stream: IO[str], *, header: bool = True, d
     w.writerows(clean.itertuples(index=False, name=None))
 
 
+def csv_text(df: pd.DataFrame) -> str:
+    """A frame as the text of a user-facing CSV: cells neutralised against formulas,
+    minimal quoting, CRLF line ends (classify, annotate, agreement files)."""
+    return neutralise_frame(df).to_csv(index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

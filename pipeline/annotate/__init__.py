@@ -233,11 +233,9 @@ def _choices() -> list[str]:
 def export(items: pd.DataFrame, fmt: str, model_id: str = "") -> str:
     """The items as a file's text in ``fmt``."""
     if fmt == "csv":
-        import csv
+        from pipeline.export import csv_text
 
-        from pipeline.export import neutralise_frame
-
-        return neutralise_frame(items[ITEM_COLUMNS]).to_csv(index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+        return csv_text(items[ITEM_COLUMNS])
     records = items[ITEM_COLUMNS].to_dict(orient="records")
     if fmt == "labelstudio":
         tasks = []

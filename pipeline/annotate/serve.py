@@ -11,7 +11,6 @@ loads nothing from outside.
 
 from __future__ import annotations
 
-import csv
 import json
 import threading
 from datetime import datetime, timezone
@@ -22,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.annotate import ITEM_COLUMNS, KEYS, AnnotateError
-from pipeline.export import atomic_write_text, neutralise_frame
+from pipeline.export import atomic_write_text, csv_text
 from pipeline.labels import RELATION_LABELS
 
 
@@ -59,7 +58,7 @@ class Store:
                     "file": str(self.path)}
 
     def _save(self) -> None:
-        text = neutralise_frame(self.df).to_csv(index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+        text = csv_text(self.df)
         atomic_write_text(self.path, text)
 
     def answer(self, item_id: str, label: str) -> None:

@@ -19,13 +19,12 @@ def agreement_cmd(
     json_out: Optional[Path] = typer.Option(None, "--json", help="Also write the figures as JSON."),
 ) -> None:
     """Cohen's kappa, Krippendorff's alpha, raw agreement, confusion and disagreements."""
-    import csv
     import json
 
     import pandas as pd
 
     from pipeline.agreement import AgreementError, _read, compare, format_report, pair_files, side_by_side
-    from pipeline.export import atomic_write_text, neutralise_frame
+    from pipeline.export import atomic_write_text, csv_text
 
     for p in (first, second):
         if p is not None and not p.is_file():
@@ -51,7 +50,7 @@ def agreement_cmd(
         for r in dis[cols].head(10).itertuples(index=False):
             typer.echo("  " + " | ".join(str(v)[:90] for v in r))
     if disagreements:
-        atomic_write_text(disagreements, neutralise_frame(dis).to_csv(index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n"))
+        atomic_write_text(disagreements, csv_text(dis))
     if json_out:
         atomic_write_text(json_out, json.dumps({"files": [str(first)] + ([str(second)] if second else []),
                                                 "tasks": [t.as_dict() for t in tasks.values()]}, indent=2) + "\n")

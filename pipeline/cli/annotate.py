@@ -106,10 +106,8 @@ def _select(outdir, store, out: Path, n: int, seed: int, fmt: str, kind: str, ex
 
 
 def _import(path: Path, out: Optional[Path], annotator: str, quiet: bool) -> None:
-    import csv
-
     from pipeline.annotate import read_answers, to_annotations
-    from pipeline.export import atomic_write_text, neutralise_frame
+    from pipeline.export import atomic_write_text, csv_text
 
     if not path.is_file():
         raise fail(f"{path}: no such file")
@@ -124,7 +122,7 @@ def _import(path: Path, out: Optional[Path], annotator: str, quiet: bool) -> Non
     for name, df in (("pairs", pairs), ("sentences", sentences)):
         if len(df):
             target = out / f"{path.stem}.{name}.csv"
-            atomic_write_text(target, neutralise_frame(df).to_csv(index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n"))
+            atomic_write_text(target, csv_text(df))
             written.append(f"{len(df)} {name} -> {target}")
     note = f"; {dropped} sentence answers 'none' left out (sentence stance has three labels)" if dropped else ""
     info(f"{len(answers)} answers read from {path}: " + (", ".join(written) or "nothing to write") + note, quiet)

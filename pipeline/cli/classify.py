@@ -75,11 +75,9 @@ def classify_cmd(
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """Classify the text column: adds pred_stance, pred_score, pred_p_convergence, pred_p_divergence, pred_p_neutral."""
-    import csv
-
     import pandas as pd
 
-    from pipeline.export import atomic_write_text, neutralise_frame
+    from pipeline.export import atomic_write_text, csv_text
     from pipeline.models import ModelError, load_model
 
     if not csv_in.is_file():
@@ -100,7 +98,7 @@ def classify_cmd(
     except ModelError as exc:
         raise fail(str(exc))
     res = classify_frame(df, m, text_column, prefix=prefix)
-    atomic_write_text(out, neutralise_frame(res).to_csv(index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n"))
+    atomic_write_text(out, csv_text(res))
     counts = res[prefix + "stance"].value_counts().to_dict()
     info(f"{len(res)} rows classified with {m.model_id}: {counts} -> {out}", quiet)
     if label_column in df.columns:
