@@ -18,8 +18,44 @@ import zipfile
 from pathlib import Path
 from typing import Callable, Iterable
 
-import skops.io as sio
-from skops.io.exceptions import UntrustedTypesFoundException
+
+
+def _import_skops():
+    """``skops.io``, imported without importing PyTorch (or Dask's array module).
+
+    At import, skops lists scikit-learn's estimators (``sklearn.utils.all_estimators``),
+    which walks every subpackage, ``sklearn.externals.array_api_compat.torch`` included:
+    where PyTorch is installed (the encoder extra) that import alone costs seconds and
+    hundreds of MB in every process that loads a model. Those array-API shims hold no
+    estimator, so they are made unimportable while skops is imported (the walk skips a
+    package whose import fails; the failure is not cached, so they import normally later).
+    """
+    import importlib.abc
+    import sys
+
+    shims = ("sklearn.externals.array_api_compat.torch", "sklearn.externals.array_api_compat.dask",
+             "sklearn.externals.array_api_compat.cupy")
+
+    class _Skip(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name.startswith(shims):
+                raise ImportError(f"{name} is not needed to list estimators")
+            return None
+
+    if "skops.io" not in sys.modules:
+        finder = _Skip()
+        sys.meta_path.insert(0, finder)
+        try:
+            import skops.io  # noqa: F401
+        finally:
+            sys.meta_path.remove(finder)
+    import skops.io as sio
+    from skops.io.exceptions import UntrustedTypesFoundException
+
+    return sio, UntrustedTypesFoundException
+
+
+sio, UntrustedTypesFoundException = _import_skops()
 
 
 class ModelError(RuntimeError):
