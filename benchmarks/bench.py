@@ -128,11 +128,11 @@ def bundled_jsonl(times: int, folder: Path) -> Path:
     return path
 
 
-def measure(src: Path, workers: int = 1, root: Path = ROOT, model: Path | None = None) -> dict:
+def measure(src: Path, workers: int = 1, root: Path = ROOT, model: Path | None = None, env_extra: dict | None = None) -> dict:
     import os
 
     code = CHILD.format(root=str(root), src=str(src), workers=workers, model=str(model or root / "models" / "default"))
-    env = dict(os.environ, STANCE_ENCODER_THREADS="1")  # one core per worker process, encoder included
+    env = dict(os.environ, STANCE_ENCODER_THREADS="1", **(env_extra or {}))  # one core per worker process, encoder included
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, env=env)
     if proc.returncode != 0:
         raise SystemExit(proc.stderr)
@@ -161,14 +161,20 @@ def encoder_section(news: Path) -> list[str]:
             if i >= 200:
                 break
             dst.write(line)
+    from pipeline.encoder import _has
+
     out = ["", f"With and without the sentence encoder, on the first 200 articles of {news.name} "
-               "(one thread per worker process):", "",
-           "| model | workers | articles/s | sentences/s | records | peak RSS MB |", "|---|---:|---:|---:|---:|---:|"]
-    for name, model in (("default (sparse)", ROOT / "models" / "default"), ("encoder (MiniLM + sparse)", enc_model)):
+               "(one thread per worker process; the encoder model encodes only sentences with a candidate "
+               "pair and table cells):", "",
+           "| model | runtime | workers | articles/s | sentences/s | records | peak RSS MB |",
+           "|---|---|---:|---:|---:|---:|---:|"]
+    runs = [("default (sparse)", ROOT / "models" / "default", "")]
+    runs += [("encoder (MiniLM + sparse)", enc_model, rt) for rt in (("onnx", "torch") if _has("onnxruntime") else ("torch",))]
+    for name, model, rt in runs:
         for w in (1, 2):
-            r = measure(sample, w, model=model)
-            out.append(f"| {name} | {w} | {r['articles_per_s']:,.1f} | {r['sentences_per_s']:,.0f} | {r['records']:,} | "
-                       f"{r['peak_rss_mb']:,.0f} |")
+            r = measure(sample, w, model=model, env_extra={"STANCE_ENCODER_RUNTIME": rt} if rt else None)
+            out.append(f"| {name} | {rt or '-'} | {w} | {r['articles_per_s']:,.1f} | {r['sentences_per_s']:,.0f} | "
+                       f"{r['records']:,} | {r['peak_rss_mb']:,.0f} |")
             print(out[-1], flush=True)
     return out
 

@@ -23,7 +23,7 @@ from pipeline.recognition import add_recognisers
 from pipeline.records import (apply_intro_context, attributed_positions, attribution_pattern, build_records, error_row,
                               sentence_row, summarise_relations, summarise_topics)
 from pipeline.relations.candidates import CandidateRules, load_rules
-from pipeline.relations.stage import relate
+from pipeline.relations.stage import prepare, relate
 from pipeline.segmentation import build_segmenter, segment
 from pipeline.tables import TopicMatcher, read_header_rules, table_rows
 
@@ -116,9 +116,17 @@ def _process_chunk(items: list, res: Resources) -> Tables:
             articles.append(it)
     if not articles:
         return out
+    min_m = int(s.get("records", "min_mentions_for_main_pair", 2))
     try:
         segs = segment(articles, res.nlp, batch_size=int(s.get("segment", "batch_size", 256)))
-        preds_flat = res.model.predict([sent.text for seg in segs for sent in seg.sentences])
+        prepared, encode = None, None
+        if getattr(res.model, "needs_encoding", False):
+            # a model with a sentence encoder encodes only what needs it: sentences with a
+            # candidate pair (the relation classifier reads their prediction) and table cells
+            prepared = [prepare(seg, res.candidates, min_mentions=min_m) for seg in segs]
+            encode = [bool(cs) or sent.block_kind == "table"
+                      for seg, ar in zip(segs, prepared) for sent, cs in zip(seg.sentences, ar.candidates)]
+        preds_flat = res.model.predict([sent.text for seg in segs for sent in seg.sentences], encode=encode)
     except Exception as exc:
         if len(articles) == 1:
             art = articles[0]
@@ -130,17 +138,18 @@ def _process_chunk(items: list, res: Resources) -> Tables:
         return out
     band = float(s.get("check", "neutral_band", 0.15))
     no_topic = str(s.get("records", "no_topic", "general"))
-    min_m = int(s.get("records", "min_mentions_for_main_pair", 2))
     per_article: list[list[Prediction]] = []
-    kept = []
+    kept, kept_prepared = [], []
     pos = 0
-    for seg in segs:
+    for k, seg in enumerate(segs):
         n = len(seg.sentences)
         preds = preds_flat[pos : pos + n]
         pos += n
         try:
             per_article.append(apply_intro_context(seg.sentences, preds, seg.article))
             kept.append(seg)
+            if prepared is not None:
+                kept_prepared.append(prepared[k])
         except Exception as exc:  # this article fails; the others go on
             art = seg.article
             out.errors.append(error_row(ErrorEntry(art.path, f"{type(exc).__name__}: {exc}", stage="process",
@@ -148,7 +157,7 @@ def _process_chunk(items: list, res: Resources) -> Tables:
     segs = kept
     try:  # one relation-classifier call for every candidate pair of the chunk
         relations = relate(segs, per_article, res.candidates, res.model.relation, lexicon=res.model.lexicon,
-                           min_mentions=min_m)
+                           min_mentions=min_m, prepared=kept_prepared if prepared is not None else None)
     except Exception as exc:
         if len(segs) <= 1:
             for seg in segs:

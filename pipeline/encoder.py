@@ -82,37 +82,30 @@ def verify(folder: Path, spec: dict) -> dict[str, str]:
 
 @dataclass
 class Encoder:
-    """A loaded encoder: ``encode(texts) -> float32 array (n, dimensions)``."""
+    """A loaded encoder: ``encode(texts) -> float32 array (n, dimensions)``.
+
+    ``runtime``: ``"onnx"`` (ONNX Runtime over the graph exported from the verified
+    weights) or ``"torch"`` (PyTorch); both give the same embeddings (tests/test_encoder.py).
+    """
 
     name: str
     spec: dict
-    tokenizer: object
-    model: object
+    forward: object  # list[str] -> (n, dimensions) float32, mean-pooled and L2-normalised
     quantized: bool
     threads: int
+    runtime: str
 
     def encode(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
-        import torch
-
         dim = int(self.spec["dimensions"])
         if not len(texts):
             return np.zeros((0, dim), dtype=np.float32)
         batch_size = batch_size or int(self.spec.get("batch_size", 64))
-        max_length = int(self.spec.get("max_length", 256))
         uniq = list(dict.fromkeys(texts))
         order = sorted(range(len(uniq)), key=lambda i: len(uniq[i]))  # similar lengths: little padding
         out = np.zeros((len(uniq), dim), dtype=np.float32)
-        torch.set_num_threads(self.threads)
-        with torch.inference_mode():
-            for k in range(0, len(order), batch_size):
-                idx = order[k:k + batch_size]
-                enc = self.tokenizer([uniq[i] for i in idx], padding=True, truncation=True, max_length=max_length,
-                                     return_tensors="pt")
-                hidden = self.model(**enc).last_hidden_state
-                mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
-                out[idx] = pooled.numpy()
+        for k in range(0, len(order), batch_size):
+            idx = order[k:k + batch_size]
+            out[idx] = self.forward([uniq[i] for i in idx])
         pos = {t: i for i, t in enumerate(uniq)}
         return out[[pos[t] for t in texts]]
 
@@ -134,15 +127,180 @@ def default_threads() -> int:
     return max(1, cores // max(1, int(os.environ.get("STANCE_WORKERS", "1"))))
 
 
-def load_encoder(name: str = "minilm", *, quantize: bool = False, threads: int | None = None) -> Encoder:
+def _has(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def choose_runtime(quantize: bool = False) -> str:
+    """``STANCE_ENCODER_RUNTIME`` (``onnx`` / ``torch``) if set, else ``[encoder] runtime``
+    of the settings; ``auto``: ONNX Runtime when it is installed (and not quantising),
+    else PyTorch."""
+    want = os.environ.get("STANCE_ENCODER_RUNTIME", "").strip().lower()
+    if not want:
+        from pipeline.config import load_settings
+
+        want = str(load_settings().get("encoder", "runtime", "auto")).lower()
+    if want not in ("auto", "onnx", "torch"):
+        raise EncoderError(f"unknown encoder runtime {want!r} (auto, onnx or torch)")
+    if want == "auto":
+        want = "onnx" if (_has("onnxruntime") and not quantize) else "torch"
+    if want == "onnx" and quantize:
+        raise EncoderError("int8 quantisation is done with PyTorch: use the torch runtime")
+    return want
+
+
+def cache_dir() -> Path:
+    """Where the ONNX graph exported from the weights is kept: ``STANCE_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/stance-pipeline`` (``~/.cache/stance-pipeline``)."""
+    env = os.environ.get("STANCE_CACHE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "stance-pipeline"
+
+
+def onnx_file(spec: dict) -> Path:
+    return cache_dir() / "encoder" / f"{spec['name']}-{spec['onnx']['sha256'][:16]}.onnx"
+
+
+def export_onnx(folder: Path, spec: dict) -> Path:
+    """The encoder's ONNX graph: exported once from the verified weights with PyTorch
+    (``torch.onnx``, opset and versions in ``corpus/encoder/<name>.toml``), kept in
+    :func:`cache_dir`, and used only when its SHA-256 is the recorded one (the export is
+    deterministic for the pinned PyTorch). Nothing is downloaded."""
+    target = onnx_file(spec)
+    want = spec["onnx"]["sha256"]
+    if target.is_file() and sha256_file(target) == want:
+        return target
+    try:
+        import torch
+        from transformers import AutoModel
+    except ImportError as exc:
+        raise EncoderError(f"exporting the encoder to ONNX needs PyTorch, transformers and onnx ({exc}): "
+                           "pip install -e '.[encoder]'") from None
+    import tempfile
+    import warnings
+
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    model = AutoModel.from_pretrained(str(folder), local_files_only=True).eval()
+
+    class Hidden(torch.nn.Module):
+        def __init__(self, m):
+            super().__init__()
+            self.m = m
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.m(input_ids=input_ids, attention_mask=attention_mask,
+                          token_type_ids=token_type_ids).last_hidden_state
+
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    dummy = tuple(torch.ones((2, 8), dtype=torch.long) for _ in names)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".export-", suffix=".onnx")
+    os.close(fd)
+    try:
+        with warnings.catch_warnings(), torch.inference_mode():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(Hidden(model), dummy, tmp, input_names=names, output_names=["last_hidden_state"],
+                              dynamic_axes={k: {0: "batch", 1: "tokens"} for k in names + ["last_hidden_state"]},
+                              opset_version=int(spec["onnx"]["opset"]), dynamo=False)
+        got = sha256_file(Path(tmp))
+        if got != want:
+            raise EncoderError(f"the ONNX graph exported here ({got[:12]}…, PyTorch {torch.__version__}) is not the "
+                               f"recorded one ({want[:12]}…, PyTorch {spec['onnx']['torch']}); use the torch runtime "
+                               "(STANCE_ENCODER_RUNTIME=torch) or install the pinned PyTorch")
+        os.replace(tmp, target)
+    except Exception as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, EncoderError):
+            raise
+        raise EncoderError(f"exporting the encoder to ONNX failed: {type(exc).__name__}: {exc}") from None
+    return target
+
+
+def _pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    m = mask[..., None].astype(hidden.dtype)
+    pooled = (hidden * m).sum(1) / np.clip(m.sum(1), 1e-9, None)
+    norm = np.linalg.norm(pooled, axis=1, keepdims=True)
+    return (pooled / np.clip(norm, 1e-12, None)).astype(np.float32)
+
+
+def _onnx_forward(folder: Path, spec: dict, threads: int):
+    try:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+    except ImportError as exc:
+        raise EncoderError(f"the onnx runtime needs onnxruntime and tokenizers ({exc}): pip install -e '.[encoder]'") from None
+    path = export_onnx(folder, spec)
+    tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tok.enable_truncation(max_length=int(spec.get("max_length", 256)))
+    pad = tok.token_to_id("[PAD]")
+    tok.enable_padding(pad_id=0 if pad is None else pad, pad_token="[PAD]")
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.log_severity_level = 3
+    sess = ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+
+    def forward(texts: list[str]) -> np.ndarray:
+        encs = tok.encode_batch(texts)
+        ids = np.array([e.ids for e in encs], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encs], dtype=np.int64)
+        types = np.array([e.type_ids for e in encs], dtype=np.int64)
+        (hidden,) = sess.run(["last_hidden_state"], {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
+        return _pool(hidden, mask)
+
+    return forward
+
+
+def _torch_forward(folder: Path, spec: dict, threads: int, quantize: bool):
+    try:
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+    except ImportError as exc:
+        raise EncoderError(f"the encoder needs PyTorch and transformers ({exc}): pip install -e '.[encoder]'") from None
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    torch.set_num_threads(threads)
+    tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+    model = AutoModel.from_pretrained(str(folder), local_files_only=True)
+    model.eval()
+    if quantize:
+        model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    max_length = int(spec.get("max_length", 256))
+
+    def forward(texts: list[str]) -> np.ndarray:
+        torch.set_num_threads(threads)
+        with torch.inference_mode():
+            enc = tokenizer(texts, padding=True, truncation=True, max_length=max_length, return_tensors="pt")
+            hidden = model(**enc).last_hidden_state
+            return _pool(hidden.numpy(), enc["attention_mask"].numpy())
+
+    return forward
+
+
+def load_encoder(name: str = "minilm", *, quantize: bool = False, threads: int | None = None,
+                 runtime: str | None = None) -> Encoder:
     """The encoder ``name`` (cached per process), its files verified, offline.
+
+    ``runtime``: see :func:`choose_runtime`. ONNX Runtime gives the same embeddings as
+    PyTorch (cosine > 0.9999), about 1.7x faster, in half the memory, and without importing
+    PyTorch once the graph is exported.
 
     ``quantize``: int8 dynamic quantisation of the linear layers (PyTorch). Off by default:
     on 2,000 news sentences, one thread, it ran 3.6x faster but moved the embeddings
     (cosine to fp32: mean 0.94, min 0.88), changed 10% of a classifier's predictions and
     cost 0.03 macro-F1, so it does not keep the metrics.
     """
-    key = (name, quantize)
+    runtime = runtime or choose_runtime(quantize)
+    key = (name, quantize, runtime)
     with _LOCK:
         if key in _LOADED:
             return _LOADED[key]
@@ -150,23 +308,12 @@ def load_encoder(name: str = "minilm", *, quantize: bool = False, threads: int |
         folder = weights_folder(spec)
         verify(folder, spec)
         _offline()
-        try:
-            import torch
-            from transformers import AutoModel, AutoTokenizer
-        except ImportError as exc:
-            raise EncoderError(f"the encoder needs PyTorch and transformers ({exc}): pip install -e '.[encoder]'") from None
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
         n = threads or default_threads()
-        torch.set_num_threads(n)
-        tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
-        model = AutoModel.from_pretrained(str(folder), local_files_only=True)
-        model.eval()
-        if quantize:
-            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-        enc = _LOADED[key] = Encoder(name, spec, tokenizer, model, quantize, n)
+        if runtime == "onnx":
+            forward = _onnx_forward(folder, spec, n)
+        else:
+            forward = _torch_forward(folder, spec, n, quantize)
+        enc = _LOADED[key] = Encoder(name, spec, forward, quantize, n, runtime)
         return enc
 
 

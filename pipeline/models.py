@@ -22,7 +22,7 @@ from pipeline.relations.model import RelationModel
 from pipeline.stance.lexicon import Lexicon
 from pipeline.stance.model import SentenceModel
 
-SENTENCE, RELATION, TABLE = "sentence", "relation", "table"
+SENTENCE, RELATION, TABLE, SENTENCE_SPARSE = "sentence", "relation", "table", "sentence_sparse"
 #: The only non-standard types a model file may contain; anything else is refused.
 TRUSTED_TYPES = frozenset({
     "pipeline.stance.features.CueFeatures",
@@ -43,6 +43,7 @@ class LoadedModel:
     folder: Path
     model_id: str
     table: object = None  # pipeline.tables.model.TableModel, or None (a folder without table.skops)
+    sentence_sparse: SentenceModel | None = None  # encoder models: for sentences not encoded
 
     @property
     def pipeline(self) -> Pipeline:
@@ -53,9 +54,27 @@ class LoadedModel:
     def lexicon(self) -> Lexicon:
         return self.sentence.lexicon
 
-    def predict(self, texts: Sequence[str]) -> list[Prediction]:
-        """Sentence stance of each text (one ``predict_proba`` call)."""
-        return self.sentence.predict(texts)
+    def predict(self, texts: Sequence[str], encode: Sequence[bool] | None = None) -> list[Prediction]:
+        """Sentence stance of each text (one ``predict_proba`` call per classifier).
+
+        ``encode``: for a model with a sentence encoder, which texts need it; the others
+        go to the sparse twin (``sentence_sparse``). ``None``: every text the full model."""
+        if encode is None or self.sentence_sparse is None:
+            return self.sentence.predict(texts)
+        if len(encode) != len(texts):
+            raise ValueError("encode must have one flag per text")
+        full = [i for i, e in enumerate(encode) if e]
+        rest = [i for i, e in enumerate(encode) if not e]
+        out: list[Prediction | None] = [None] * len(texts)
+        for idx, model in ((full, self.sentence), (rest, self.sentence_sparse)):
+            for i, p in zip(idx, model.predict([texts[i] for i in idx])):
+                out[i] = p
+        return out
+
+    @property
+    def needs_encoding(self) -> bool:
+        """True when :meth:`predict` can skip the encoder for some texts (see ``encode``)."""
+        return self.sentence_sparse is not None
 
     @property
     def files(self) -> dict[str, str]:
@@ -131,7 +150,11 @@ def load_model(folder: str | Path) -> LoadedModel:
         has_table = f"{TABLE}.skops" in read_card(folder)["files"]
     except ModelError:
         has_table = False  # load_folder says what is wrong
-    names = (SENTENCE, RELATION) + ((TABLE,) if has_table else ())
+    try:
+        has_sparse = f"{SENTENCE_SPARSE}.skops" in read_card(folder)["files"]
+    except ModelError:
+        has_sparse = False
+    names = (SENTENCE, RELATION) + ((TABLE,) if has_table else ()) + ((SENTENCE_SPARSE,) if has_sparse else ())
     objs, card, model_id = load_folder(folder, names, TRUSTED_TYPES)
     if card.get("encoder"):  # before any work: the encoder is there and its weights are intact
         from pipeline.encoder import EncoderError, load_encoder
@@ -153,6 +176,12 @@ def load_model(folder: str | Path) -> LoadedModel:
         raise ModelError(f"{folder}: the direction model is a {type(direction).__name__}, not a classifier")
     min_dir = float(card.get("relation", {}).get("settings", {}).get("min_direction", 0.5))
     sentence = SentenceModel(sent)
+    sparse = None
+    if SENTENCE_SPARSE in objs:
+        if not isinstance(objs[SENTENCE_SPARSE], Pipeline):
+            raise ModelError(f"{folder}: {SENTENCE_SPARSE}.skops holds a {type(objs[SENTENCE_SPARSE]).__name__}, "
+                             "not a scikit-learn Pipeline")
+        sparse = SentenceModel(objs[SENTENCE_SPARSE])
     table = None
     if TABLE in objs:
         from pipeline.tables.model import TableModel
@@ -160,7 +189,8 @@ def load_model(folder: str | Path) -> LoadedModel:
         if not isinstance(objs[TABLE], Pipeline):
             raise ModelError(f"{folder}: {TABLE}.skops holds a {type(objs[TABLE]).__name__}, not a scikit-learn Pipeline")
         table = TableModel(objs[TABLE], sentence.predict, sentence.lexicon)
-    return LoadedModel(sentence, RelationModel(rel["relation"], direction, min_dir), card, folder, model_id, table)
+    return LoadedModel(sentence, RelationModel(rel["relation"], direction, min_dir), card, folder, model_id, table,
+                       sparse)
 
 
 def model_fingerprint(folder: str | Path) -> str:

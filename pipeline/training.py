@@ -209,6 +209,21 @@ def _train(
                     "heldout": heldout_sentence_metrics(sent_pipe, test_df, lexicon, majority)},
     }
     say(f"sentence classifier held-out macro-F1 {sent_card['metrics']['heldout']['model']['macro_f1']:.3f}")
+    sparse_pipe = None
+    from pipeline.encoder import active_encoder, use_encoder
+
+    if active_encoder():
+        # an encoder model encodes only the sentences that need it (candidate pairs, table
+        # cells); every other sentence gets its sentences.csv stance from a sparse twin
+        # trained on the same data, split and grid
+        with use_encoder(None):
+            sparse_pipe, sparse_info = fit_sentence(sent_train, lexicon, seed=seed, c_grid=c_grid, folds=folds)
+        sent_card["sparse_fallback"] = {
+            "file": "sentence_sparse.skops", "C": sparse_info["C"], "class_offsets": sparse_info["class_offsets"],
+            "used_for": "sentences with no candidate pair and outside tables (not encoded)",
+            "metrics": {"heldout": heldout_sentence_metrics(sparse_pipe, test_df, lexicon, majority)}}
+        say(f"sparse sentence classifier (for sentences the encoder skips) held-out macro-F1 "
+            f"{sent_card['sparse_fallback']['metrics']['heldout']['model']['macro_f1']:.3f}")
 
     # 2. the relation classifier, on cross-fitted sentence predictions
     nlp = _nlp(settings)
@@ -273,6 +288,8 @@ def _train(
     card = {"name": name, "created": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
             "sentence": sent_card, "relation": rel_card, "versions": versions()}
     objects = {"sentence": sent_pipe, "relation": rel_model.to_save()}
+    if sparse_pipe is not None:
+        objects["sentence_sparse"] = sparse_pipe
 
     # 4. the table-row classifier, on top of the sentence classifier
     if table_paths:

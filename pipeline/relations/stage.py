@@ -57,9 +57,10 @@ def prepare(seg: Segmented, rules: CandidateRules, *, min_mentions: int = 2) -> 
 
 
 def relate(segs: list[Segmented], preds: list[list[Prediction]], rules: CandidateRules, model: RelationModel,
-           *, lexicon=None, min_mentions: int = 2) -> list[ArticleRelations]:
-    """Candidates and decisions for a chunk of articles (one classifier call)."""
-    arts = [prepare(seg, rules, min_mentions=min_mentions) for seg in segs]
+           *, lexicon=None, min_mentions: int = 2, prepared: list[ArticleRelations] | None = None) -> list[ArticleRelations]:
+    """Candidates and decisions for a chunk of articles (one classifier call).
+    ``prepared``: the articles' :func:`prepare` results, when the caller already has them."""
+    arts = prepared if prepared is not None else [prepare(seg, rules, min_mentions=min_mentions) for seg in segs]
     items, where, cands = [], [], []
     for ai, (seg, ar, ps) in enumerate(zip(segs, arts, preds)):
         for si, cs in enumerate(ar.candidates):
