@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.tables.model import row_context
+from pipeline.tables.model import cell_action, row_context
 from pipeline.tables.topics import TopicMatcher
 
 
@@ -64,6 +64,18 @@ def test_row_features_are_symmetric():
     assert row_context(a, b) == row_context(b, a)
     assert "refuse_one" in row_context(a, b)
     assert "shared_refuse_one" in row_context("Share intelligence on ISIS", "Refuses to share")
+
+
+def test_cell_actions_from_the_vocabulary():
+    assert cell_action("Suspends inspections and treaty talks") == "close"
+    assert cell_action("Will not resume the talks") == "close"  # a negated open word
+    assert cell_action("Pledges not to close the canal") == "open"
+    assert cell_action("Seeks the lifting of the embargo") == "open"  # the first action word
+    assert cell_action("Demands a seat at the table") == "want"
+    assert cell_action("Calls the drills provocative") == "none"  # "call" only as "call for"
+    assert cell_action("Calls for new elections") == "want"
+    assert "act=close_open" in row_context("Halted the ferry service", "Wants the ferries restarted")
+    assert "act=open_open" in row_context("Reopened the crossing", "Wants the crossing reopened")
 
 
 def test_row_classifier_reads_two_positions(model):

@@ -51,11 +51,12 @@ def test_unknown_topic_cells_get_adhoc_topics_and_prose(table_run):
 
 
 def test_statuses_and_row_stances_against_the_expected_ones(table_run):
-    """Development set: floors below today's figures (status 0.61, row stance 0.89), above
-    the check before this work (0.33 and 0.69), so a regression fails."""
+    """Development set: floors just below today's figures (status 0.741, row stance 0.926:
+    claims shared among topics and netted by probability mass, the act= row feature), above
+    the check before that work (0.556 and 0.815), so a regression fails."""
     r = _scores(table_run)
-    assert r["row_stance_accuracy"] >= 0.80, r["wrong"]
-    assert r["status_agreement"] >= 0.55, r["wrong"]
+    assert r["row_stance_accuracy"] >= 0.92, r["wrong"]
+    assert r["status_agreement"] >= 0.73, r["wrong"]
 
 
 def test_seed_check_unchanged(table_run):

@@ -11,7 +11,13 @@ its own, and the features say how the two relate:
   each cell's cooperation / conflict cues (the project's cue lexicon, negation-aware), a
   refusal or negation in one cell only, a content stem shared by both cells (with the
   negation on one side only: "Share intelligence" | "Refuses to share"), a condition ("if",
-  "unless", "only"), an empty or no-position cell; tokens of a pair of cells are sorted,
+  "unless", "only"), an empty or no-position cell, and the pair of the cells' actions
+  (``act=``): the side of each cell's first action word in ``corpus/vocab/table_actions.csv``,
+  ``open`` (resume, reopen, release, lift, share …), ``close`` (suspend, halt, ban, refuse …),
+  flipped after a negation ("not to close": open), or ``want`` (wants, seeks, demands …) when
+  the cell asks for something and names no action, else ``none``: "Suspends inspections" |
+  "Resume inspections" is close|open (one side stops what the other wants going), "Reopened
+  the calls" | "Wants the calls restored" is open|open; tokens of a pair of cells are sorted,
   so that A | B and B | A give the same features;
 * ``num``: the sentence classifier's probabilities for each cell, as the smaller and the
   larger of the two, and the product of their scores (same sign: compatible directions).
@@ -25,6 +31,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -48,6 +55,66 @@ _NO_POSITION = re.compile(r"^\s*(-+|—|n/?a|none|no (official |stated |clear )?
                           r"(not|un)\s*(stated|specified|declared|clear)|undecided|silent|unclear)\s*\.?\s*$", re.I)
 _STOP = frozenset("the a an of to and or in on for with by at from its their his her as is are be will would "
                   "on into than that this those these".split())
+
+
+_NEGATION = frozenset({"not", "no", "never", "n't", "cannot", "without"})
+
+
+@lru_cache(maxsize=4)
+def action_words(path: str | None = None) -> dict[tuple[str, ...], str]:
+    """The action words of ``corpus/vocab/table_actions.csv`` (``[vocab] table_actions``):
+    (word, [next word]) -> open / close / want."""
+    if path is None:
+        from pipeline.config import load_settings
+
+        path = str(load_settings().path("vocab", "table_actions"))
+    out = {}
+    if not Path(path).is_file():
+        return out
+    with open(path, encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(line for line in fh if not line.startswith("#")):
+            words = tuple(row["word"].strip().lower().split())
+            if words and row["side"].strip() in ("open", "close", "want"):
+                out[words] = row["side"].strip()
+    return out
+
+
+def _bases(token: str) -> list[str]:
+    """A word and its possible base forms ("suspended" -> suspend, "banned" -> ban,
+    "sharing" -> share, "eases" -> ease)."""
+    out = [token]
+    for suffix in ("ing", "ed", "es", "s", "d"):
+        if token.endswith(suffix) and len(token) - len(suffix) >= 2:
+            stem = token[: -len(suffix)]
+            out += [stem, stem + "e"]
+            if len(stem) >= 3 and stem[-1] == stem[-2]:
+                out.append(stem[:-1])
+    return out
+
+
+def cell_action(text: str, words: dict | None = None) -> str:
+    """The side of a cell's first action word (open / close, flipped after a negation in
+    the two words before it), ``want`` when it asks for something and names no action,
+    ``none`` otherwise."""
+    words = action_words() if words is None else words
+    toks = [t for t in tokenize(text) if t.isalpha() or t == "n't"]
+    want = False
+    for i, t in enumerate(toks):
+        nxt = toks[i + 1] if i + 1 < len(toks) else ""
+        side = None
+        for b in _bases(t):
+            side = words.get((b, nxt)) or words.get((b,))
+            if side:
+                break
+        if side is None:
+            continue
+        if side == "want":
+            want = True
+            continue
+        if any(w in _NEGATION for w in toks[max(0, i - 2):i]):
+            side = "close" if side == "open" else "open"
+        return side
+    return "want" if want else "none"
 
 
 def _stems(tokens: Sequence[str]) -> set[str]:
@@ -91,6 +158,7 @@ def row_context(a: str, b: str, lexicon=None) -> str:
     na, nb = bool(_NO_POSITION.match(a) or not a.strip()), bool(_NO_POSITION.match(b) or not b.strip())
     if na or nb:
         out.append("no_position")
+    out.append("act=" + "_".join(sorted((cell_action(a), cell_action(b)))))
     if {da, db} == {"conv", "div"}:
         out.append("cues_opposite")
     elif da == db and da in ("conv", "div"):
