@@ -218,6 +218,9 @@ def main() -> None:
     ap.add_argument("--against", type=Path, help="another checkout to time on --news in the same run")
     ap.add_argument("--report", type=Path, help="a file or folder to run, then time `stance report` on its outputs")
     args = ap.parse_args()
+    for name in ("news", "against", "report"):  # the children run in other folders
+        if getattr(args, name) is not None:
+            setattr(args, name, getattr(args, name).resolve())
     sys.path.insert(0, str(ROOT))
     lines = [
         "| run | articles | words | baseline words/s | pipeline words/s | articles/s | ratio to baseline | peak RSS MB |",
