@@ -146,15 +146,11 @@ def load_model(folder: str | Path) -> LoadedModel:
     """Load a model folder, refusing foreign types, unverifiable cards and files that do
     not match the card."""
     folder = Path(folder)
-    try:  # the table-row classifier is optional (folders trained without --tables)
-        has_table = f"{TABLE}.skops" in read_card(folder)["files"]
+    try:  # optional files: the table-row classifier (--tables), the sparse twin (--encoder)
+        listed = read_card(folder)["files"]
     except ModelError:
-        has_table = False  # load_folder says what is wrong
-    try:
-        has_sparse = f"{SENTENCE_SPARSE}.skops" in read_card(folder)["files"]
-    except ModelError:
-        has_sparse = False
-    names = (SENTENCE, RELATION) + ((TABLE,) if has_table else ()) + ((SENTENCE_SPARSE,) if has_sparse else ())
+        listed = {}  # load_folder says what is wrong
+    names = (SENTENCE, RELATION) + tuple(n for n in (TABLE, SENTENCE_SPARSE) if f"{n}.skops" in listed)
     objs, card, model_id = load_folder(folder, names, TRUSTED_TYPES)
     if card.get("encoder"):  # before any work: the encoder is there and its weights are intact
         from pipeline.encoder import EncoderError, load_encoder
