@@ -36,7 +36,12 @@ def test_similar_cells_reach_the_taxonomy(matcher, cell, topic):
     assert (m.topic, m.method) == (topic, "similarity") and m.score >= matcher.min_similarity
 
 
-@pytest.mark.parametrize("cell", ["Airspace", "Food Security", "Space", "ISS cooperation", "Search and Rescue"])
+def test_space_is_a_topic_of_its_own_not_cyberspace(matcher):
+    assert matcher.match("Space", None).topic == "space"  # (None: the topic ruler found no alias)
+    assert matcher.match("Anti-satellite weapons", None).topic == "space"
+
+
+@pytest.mark.parametrize("cell", ["Airspace", "Food Security", "ISS cooperation", "Search and Rescue"])
 def test_unrelated_cells_get_an_adhoc_topic_not_a_lookalike(matcher, cell):
     m = matcher.match(cell, None)
     assert m.method == "adhoc" and m.topic.startswith("adhoc:"), m
@@ -74,6 +79,11 @@ def test_cell_actions_from_the_vocabulary():
     assert cell_action("Demands a seat at the table") == "want"
     assert cell_action("Calls the drills provocative") == "none"  # "call" only as "call for"
     assert cell_action("Calls for new elections") == "want"
+    # the CAMEO verbs of the cue vocabulary: "curb" (17, coerce) closes, "propose" (02) asks
+    assert cell_action("Presses for curbs on precursor exports") == "close"
+    assert cell_action("Proposes a summit") == "want"
+    # a participle after a determiner or preposition describes, it does not act
+    assert cell_action("Seeks consular access to detained Briton") == "want"
     assert "act=close_open" in row_context("Halted the ferry service", "Wants the ferries restarted")
     assert "act=open_open" in row_context("Reopened the crossing", "Wants the crossing reopened")
 

@@ -1,5 +1,10 @@
 """The table check through the command line, on eight articles with tables written for the
-tests (tests/data/table_articles/, expected statuses in expected.csv) and on the seed."""
+tests (tests/data/table_articles/, expected statuses in expected.csv) and on the seed.
+
+Every row's status is asserted (:func:`test_each_row_has_its_expected_status`). The rows the
+check gets wrong today are listed, with the reason read in the outputs, in
+``known_misses.csv``: they are strict xfails, so a change that fixes one fails the test until
+the row is taken off the list, and a change that breaks a row that is right fails it too."""
 
 from __future__ import annotations
 
@@ -18,6 +23,30 @@ def table_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("tables") / "out"
     run_cli("run", str(DATA), str(SEED), "-o", str(out), "-q")
     return out
+
+
+def _expected_rows():
+    exp = pd.read_csv(DATA / "expected.csv", keep_default_na=False)
+    misses = pd.read_csv(DATA / "known_misses.csv", keep_default_na=False, comment="#")
+    why = {(r.file, int(r.table_index), int(r.row_index)): r.why for r in misses.itertuples()}
+    assert set(why) <= {(r.file, int(r.table_index), int(r.row_index)) for r in exp.itertuples()}
+    out = []
+    for r in exp.itertuples():
+        key = (r.file, int(r.table_index), int(r.row_index))
+        marks = [pytest.mark.xfail(strict=True, reason=why[key])] if key in why else []
+        out.append(pytest.param(*key, r.expected_status, id=f"{r.file}:{r.table_index}/{r.row_index} {r.topic_cell}",
+                                marks=marks))
+    return out
+
+
+@pytest.mark.parametrize("file, table_index, row_index, expected", _expected_rows())
+def test_each_row_has_its_expected_status(table_run, file, table_index, row_index, expected):
+    a = pd.read_csv(table_run / "articles.csv", keep_default_na=False)
+    art = a[a.path.map(lambda p: Path(p).name) == file].article_id.iloc[0]
+    c = pd.read_csv(table_run / "check.csv", keep_default_na=False)
+    row = c[(c.article_id == art) & (c.table_index == table_index) & (c.row_index == row_index)]
+    assert len(row) == 1
+    assert row.status.iloc[0] == expected, row[["topic", "table_stance", "prose_stance", "reason"]].to_dict("records")
 
 
 def _scores(out):
@@ -51,12 +80,11 @@ def test_unknown_topic_cells_get_adhoc_topics_and_prose(table_run):
 
 
 def test_statuses_and_row_stances_against_the_expected_ones(table_run):
-    """Development set: floors just below today's figures (status 0.741, row stance 0.926:
-    claims shared among topics and netted by probability mass, the act= row feature), above
-    the check before that work (0.556 and 0.815), so a regression fails."""
+    """The figures the README reports for the development set (status 0.778, row stance
+    0.944); the floors are just below them, so a regression of either fails."""
     r = _scores(table_run)
     assert r["row_stance_accuracy"] >= 0.92, r["wrong"]
-    assert r["status_agreement"] >= 0.73, r["wrong"]
+    assert r["status_agreement"] >= 0.77, r["wrong"]
 
 
 def test_seed_check_unchanged(table_run):

@@ -12,13 +12,15 @@ its own, and the features say how the two relate:
   refusal or negation in one cell only, a content stem shared by both cells (with the
   negation on one side only: "Share intelligence" | "Refuses to share"), a condition ("if",
   "unless", "only"), an empty or no-position cell, and the pair of the cells' actions
-  (``act=``): the side of each cell's first action word in ``corpus/vocab/table_actions.csv``,
+  (``act=``): the side of each cell's first action word (the CAMEO verbs of the cue vocabulary
+  by their root code, :data:`CAMEO_SIDES`, with ``corpus/vocab/table_actions.csv`` on top),
   ``open`` (resume, reopen, release, lift, share …), ``close`` (suspend, halt, ban, refuse …),
   flipped after a negation ("not to close": open), or ``want`` (wants, seeks, demands …) when
   the cell asks for something and names no action, else ``none``: "Suspends inspections" |
   "Resume inspections" is close|open (one side stops what the other wants going), "Reopened
   the calls" | "Wants the calls restored" is open|open; tokens of a pair of cells are sorted,
-  so that A | B and B | A give the same features;
+  so that A | B and B | A give the same features; and whether a content word both cells share
+  is refused in one of them only ("Rejects ban" | "Proposes ban");
 * ``num``: the sentence classifier's probabilities for each cell, as the smaller and the
   larger of the two, and the product of their scores (same sign: compatible directions).
 
@@ -58,25 +60,48 @@ _STOP = frozenset("the a an of to and or in on for with by at from its their his
 
 
 _NEGATION = frozenset({"not", "no", "never", "n't", "cannot", "without"})
+_MODIFIED = frozenset("the a an to of for on in with its their his her our all any".split())
+
+
+# CAMEO root codes (Schrodt 2012, cues.csv's ``cameo_code``) -> the side of a cell's action:
+# appeals and demands ask for something; intent to cooperate, consultation, diplomatic and
+# material cooperation, aid and yielding open; disapproval, rejection, threats, protest,
+# shows of force, reducing relations, coercion and violence close. 01 (statements) and 09
+# (investigate) are not actions of either side.
+CAMEO_SIDES = {"02": "want", "10": "want", **dict.fromkeys(("03", "04", "05", "06", "07", "08"), "open"),
+               **dict.fromkeys(("11", "12", "13", "14", "15", "16", "17", "18", "19", "20"), "close")}
 
 
 @lru_cache(maxsize=4)
-def action_words(path: str | None = None) -> dict[tuple[str, ...], str]:
-    """The action words of ``corpus/vocab/table_actions.csv`` (``[vocab] table_actions``):
-    (word, [next word]) -> open / close / want."""
-    if path is None:
+def action_words(path: str | None = None, cues: str | None = None) -> dict[tuple[str, ...], str]:
+    """(word, [next word]) -> open / close / want: the verbs of the CAMEO-derived cue
+    vocabulary (``[vocab] cues``, one-word verbs with a CAMEO code, by :data:`CAMEO_SIDES`),
+    overridden by the words of ``corpus/vocab/table_actions.csv`` (``[vocab] table_actions``),
+    which say what the dictionary does not ("share", "grant", "seek", "call for")."""
+    if path is None or cues is None:
         from pipeline.config import load_settings
 
-        path = str(load_settings().path("vocab", "table_actions"))
+        settings = load_settings()
+        path = path or str(settings.path("vocab", "table_actions"))
+        cues = cues or str(settings.path("vocab", "cues"))
     out = {}
-    if not Path(path).is_file():
-        return out
-    with open(path, encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(line for line in fh if not line.startswith("#")):
-            words = tuple(row["word"].strip().lower().split())
-            if words and row["side"].strip() in ("open", "close", "want"):
-                out[words] = row["side"].strip()
+    for file, read in ((cues, _cameo_side), (path, lambda row: row["side"].strip())):
+        if not Path(file).is_file():
+            continue
+        with open(file, encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(line for line in fh if not line.startswith("#")):
+                words = tuple((row.get("word") or row.get("phrase") or "").strip().lower().split())
+                side = read(row)
+                if words and side in ("open", "close", "want"):
+                    out[words] = side
     return out
+
+
+def _cameo_side(row: dict) -> str:
+    phrase = (row.get("phrase") or "").split()
+    if row.get("pos") != "verb" or len(phrase) != 1 or not row.get("cameo_code"):
+        return ""
+    return CAMEO_SIDES.get(row["cameo_code"].strip()[:2], "")
 
 
 def _bases(token: str) -> list[str]:
@@ -107,6 +132,8 @@ def cell_action(text: str, words: dict | None = None) -> str:
             if side:
                 break
         if side is None:
+            continue
+        if t.endswith("ed") and i and toks[i - 1] in _MODIFIED:  # "to detained Britons", "the banned party"
             continue
         if side == "want":
             want = True
@@ -151,6 +178,8 @@ def row_context(a: str, b: str, lexicon=None) -> str:
         out.append("shared")
         if ra != rb:
             out.append("shared_refuse_one")  # "Share intelligence" | "Refuses to share"
+        if _refused(a, shared) != _refused(b, shared):
+            out.append("shared_object_refused_one")  # "Rejects ban" | "Proposes ban"
         if {da, db} == {"conv", "div"}:
             out.append("shared_cues_opposite")
     if _CONDITION.search(a) or _CONDITION.search(b):
@@ -169,6 +198,16 @@ def row_context(a: str, b: str, lexicon=None) -> str:
         out.append("lead=" + "|".join(sorted((la, lb))))
     out += [f"leadw={w}" for w in sorted({la, lb} - {""})]
     return " ".join(out)
+
+
+def _refused(text: str, stems: set[str]) -> bool:
+    """Whether a refusal or negation word ("rejects", "not", "refuses to") governs one of
+    the shared content words: it is among the three words before it."""
+    toks = [t for t in tokenize(text) if t.isalpha() or t == "n't"]
+    for i, t in enumerate(toks):
+        if t[:5] in stems and any(_REFUSAL.fullmatch(w) for w in toks[max(0, i - 3):i] if w not in _STOP):
+            return True
+    return False
 
 
 def _lead(text: str) -> str:
