@@ -39,12 +39,18 @@ def _expected_rows():
     return out
 
 
-@pytest.mark.parametrize("file, table_index, row_index, expected", _expected_rows())
-def test_each_row_has_its_expected_status(table_run, file, table_index, row_index, expected):
+@pytest.fixture(scope="module")
+def checked(table_run):
+    """check.csv of the run with each row's article file name."""
     a = pd.read_csv(table_run / "articles.csv", keep_default_na=False)
-    art = a[a.path.map(lambda p: Path(p).name) == file].article_id.iloc[0]
-    c = pd.read_csv(table_run / "check.csv", keep_default_na=False)
-    row = c[(c.article_id == art) & (c.table_index == table_index) & (c.row_index == row_index)]
+    a["file"] = a.path.map(lambda p: Path(p).name)
+    return pd.read_csv(table_run / "check.csv", keep_default_na=False).merge(a[["article_id", "file"]])
+
+
+@pytest.mark.parametrize("file, table_index, row_index, expected", _expected_rows())
+def test_each_row_has_its_expected_status(checked, file, table_index, row_index, expected):
+    c = checked
+    row = c[(c.file == file) & (c.table_index == table_index) & (c.row_index == row_index)]
     assert len(row) == 1
     assert row.status.iloc[0] == expected, row[["topic", "table_stance", "prose_stance", "reason"]].to_dict("records")
 
