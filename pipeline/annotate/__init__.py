@@ -129,7 +129,8 @@ def candidates(d, exclude: set[str], model=None) -> pd.DataFrame:
     art = d.df("select article_id, source from articles")
     src = dict(zip(art["article_id"], art["source"]))
     sents = d.df("select article_id, sentence_id, text, actors, topics, block_kind, stance, p_convergence, p_divergence, "
-                 "p_neutral from raw_sentences where article_id in (select article_id from articles) and block_kind <> 'table'")
+                 "p_neutral from raw_sentences where article_id in (select article_id from articles) and block_kind <> 'table' "
+                 "order by article_id, sentence_id")
     # the article's most-mentioned actors (sentences naming each), for main_pair / top_actors
     counts: dict[str, dict[str, int]] = {}
     for aid, acts in zip(sents["article_id"], sents["actors"]):
@@ -148,7 +149,8 @@ def candidates(d, exclude: set[str], model=None) -> pd.DataFrame:
         return {"main_pair": main, "top_actors": " ".join(f"{a}:{n}" for a, n in t[:6])}
 
     rec = d.df("select distinct article_id, sentence_id, actor_a, actor_b, pair_source, block_kind, topic, stance, "
-               "p_convergence, p_divergence, p_neutral, p_none, evidence from records")
+               "p_convergence, p_divergence, p_neutral, p_none, evidence from records "
+               "order by all")
     rec = rec.drop_duplicates(["article_id", "sentence_id", "actor_a", "actor_b"])
     rows = []
     if len(rec):
@@ -183,7 +185,9 @@ def candidates(d, exclude: set[str], model=None) -> pd.DataFrame:
     df = pd.DataFrame(rows)
     if df.empty:
         return pd.DataFrame(columns=ITEM_COLUMNS)
-    df = df[~df["text"].map(_fold).isin(exclude)]
+    # the store's queries come back in no fixed order (DuckDB scans in parallel): sorted
+    # here so that a seeded selection picks the same items on every machine
+    df = df[~df["text"].map(_fold).isin(exclude)].sort_values("item_id", kind="stable").reset_index(drop=True)
     for col in ("marks", "label", "source_actor", "annotator"):
         df[col] = ""
     return df
