@@ -235,7 +235,8 @@ def _train(
     F = featurize(pairs, nlp, rules, None, sentence.lexicon, predictions=[cf[i] for i in range(len(pairs))])
     say(f"relation classifier: {len(ptr)} training sentences ({int(sum(F.labels[r] is not None for r in F.rows(ptr)))} "
         f"labelled candidates), {len(pte)} held out; cross-validating C in {list(pair_c_grid)}")
-    rel_model, rel_info = fit_relation(F, F.rows(ptr), seed=seed, c_grid=pair_c_grid, folds=folds)
+    cv_groups = settings.get("train", "relation_cv_groups", "article")
+    rel_model, rel_info = fit_relation(F, F.rows(ptr), seed=seed, c_grid=pair_c_grid, folds=folds, cv_groups=cv_groups)
     held = evaluate(F, rel_model, pte)
     say("relation classifier, held-out sentences:\n" + format_scores(held))
     by_source = {}
@@ -259,8 +260,9 @@ def _train(
         },
         "settings": {"seed": seed, "test_size": test_size,
                      "split": "GroupShuffleSplit by article_id, one split over the sentence and pair annotations",
-                     "cv": f"StratifiedGroupKFold({folds}) on the training part", "C_grid": list(pair_c_grid),
+                     "cv": f"StratifiedGroupKFold({folds}) by {cv_groups} on the training part", "C_grid": list(pair_c_grid),
                      "C": rel_info["C"], "class_offsets": rel_info["class_offsets"],
+                     "class_offsets_maximise": rel_info["offsets_maximise"],
                      "min_direction": rel_model.min_direction,
                      "sentence_features": "cross-fitted (3 folds by article) for the training part"},
         "metrics": {"cross_validated": rel_info["cross_validated"], "train_items": rel_info["train_items"],

@@ -45,6 +45,9 @@ def test_candidates_leave_out_annotated_and_evaluation_texts(report_run_out, ite
     unknown = rec[~rec["evidence"].map(_fold).isin(known)].drop_duplicates(["article_id", "sentence_id", "actor_a", "actor_b"])
     assert (items["kind"] == "pair").sum() == len(unknown)  # every record not yet annotated is a candidate
     assert items["uncertainty"].between(0, 1).all()
+    # in a fixed order whatever order the store returns rows in (a seeded selection must
+    # pick the same items on every machine: DuckDB scans in parallel)
+    assert items["item_id"].is_monotonic_increasing
 
 
 def test_selection_is_uncertain_first_and_spread_over_groups(items):

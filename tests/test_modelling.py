@@ -99,3 +99,34 @@ def test_without_eval_set_drops_by_article_and_by_text(tmp_path):
     kept, pairs, n = without_eval_set(df, read_pairs([pairs_file]), [ev])
     assert kept["text"].tolist() == ["Third."] and [p.uid for p in pairs] == ["a"]
     assert n == {"articles": 1, "sentences": 2, "pair_sentences": 1}
+
+
+def test_offsets_for_the_f1_of_the_labels_that_yield_records():
+    """With ``abstain`` the offsets maximise the micro-F1 of the other labels (the relation
+    classifier's (pair, stance) F1, ``none`` yielding no record), as sklearn computes it."""
+    import numpy as np
+    from sklearn.metrics import f1_score
+
+    from pipeline.modelling.training import _related_f1, tune_offsets
+
+    rng = np.random.default_rng(0)
+    classes = np.array(["convergence", "divergence", "neutral", "none"])
+    y = rng.choice(classes, size=600, p=[0.15, 0.15, 0.1, 0.6])
+    proba = rng.dirichlet(np.ones(4), size=600)
+    for i, lab in enumerate(y):  # informative but noisy probabilities
+        proba[i, list(classes).index(lab)] += rng.uniform(0, 0.8)
+    proba /= proba.sum(1, keepdims=True)
+    idx = {c: i for i, c in enumerate(classes)}
+    y_idx = np.array([idx[v] for v in y])
+
+    def related(off):
+        pred = np.argmax(np.log(proba) + off, axis=1)
+        mine = _related_f1(y_idx, pred, 4, np.arange(4), abstain=3)
+        ref = f1_score(y, classes[pred], labels=["convergence", "divergence", "neutral"], average="micro")
+        assert abs(mine - ref) < 1e-9
+        return mine
+
+    tuned = tune_offsets(proba, y, classes, list(classes), abstain="none")
+    macro = tune_offsets(proba, y, classes, list(classes))
+    assert related(tuned) >= related(np.zeros(4)) and related(tuned) >= related(macro)
+    assert not np.array_equal(tuned, macro)  # a different objective, a different optimum here

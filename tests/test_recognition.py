@@ -33,6 +33,9 @@ def _found(nlp, text, kind="actor"):
         ("the People’s Republic of China said", ["CHN"]),
         ("Liz Truss met Lavrov; Truss warned him.", ["GBR", "RUS"]),
         ("The North Koreans fired a missile.", ["PRK"]),
+        # a state's own organs (Phoenix's GOV / MIL / SPY / COP / LEG groups)
+        ("The FBI and the Central Intelligence Agency briefed the Duma.", ["USA", "RUS"]),
+        ("The FSB accused Mossad.", ["RUS", "ISR"]),
     ],
 )
 def test_actor_aliases_and_metonyms(nlp, text, expected):
@@ -45,7 +48,8 @@ def test_case_us_pronoun_is_not_the_usa(nlp):
 
 
 @pytest.mark.parametrize("text", ["The Washington Post reported the story.", "According to the Washington Times, it rained.",
-                                  "USA Today reported it.", "the National Security Council met"])
+                                  "USA Today reported it.", "the National Security Council met",
+                                  "The Senate voted on Tuesday."])
 def test_false_friends(nlp, text):
     assert "USA" not in _found(nlp, text) and "UN" not in _found(nlp, text)
 
@@ -118,7 +122,8 @@ def test_doc_mentions_offsets_point_at_the_text(nlp):
         assert text[m.start - 100 : m.end - 100] == m.text
 
 
-@pytest.mark.parametrize("name,floor", [("actor_recall.csv", 0.94), ("actor_recall_2.csv", 0.92)])
+@pytest.mark.parametrize("name,floor", [("actor_recall.csv", 0.94), ("actor_recall_2.csv", 0.92),
+                                                ("actor_recall_3.csv", 0.87)])
 def test_actor_recall_on_annotated_news_sentences(nlp, name, floor):
     """Recall of state, bloc and IGO references an annotator listed in random news sentences
     (README: actor recognition); fails if a vocabulary change loses actors."""

@@ -140,6 +140,26 @@ def is_junk(name, kind):
     return bool(SECTOR & set(words)) if kind != "person" else len(words) < 2
 
 
+# Phoenix role codes (after the country code) of a state's own organs; groups coded with
+# any of NOT_ORGAN (courts, parties, opposition, rebels, civilians …) are not the state
+ORGAN_ROLES = {"GOV", "MIL", "SPY", "COP", "LEG"}
+NOT_ORGAN = {"JUD", "PTY", "OPP", "REB", "CVL", "ELI", "BUS", "MED", "EDU", "NGO", "IGO", "INS", "CRM"}
+
+
+def state_organ(codes, countries) -> str | None:
+    """The country code of an undated group coded only as that state's organs
+    (``[USAGOVLEG]``, ``[RUSSPY]``), else None."""
+    if not codes or any(dated for *_, dated in codes):
+        return None
+    owners = set()
+    for c, *_ in codes:
+        roles = {c[i:i + 3] for i in range(3, len(c), 3)}
+        if c[:3] not in countries or c[3:6] not in ORGAN_ROLES or roles & NOT_ORGAN:
+            return None
+        owners.add(c[:3])
+    return owners.pop() if len(owners) == 1 else None
+
+
 def phoenix_actors(countries, igo_map, stats):
     """-> [(code, alias, kind)] from the two Phoenix actor files."""
     rows, blocks, persons = [], defaultdict(list), []
@@ -161,6 +181,16 @@ def phoenix_actors(countries, igo_map, stats):
             elif codes and len(igos) == 1 and None not in igos:
                 for n in names:
                     add(next(iter(igos)), n, "igo")
+            elif state_organ(codes, countries):
+                # a state's own organs (the US Congress, the FBI, the PLA, Mossad): the
+                # codebook counts a government, its military and agencies as the state
+                for n in names:
+                    add(state_organ(codes, countries), n, "metonym")
+                    word = n.strip("_")
+                    if word.isalpha() and len(word) <= 8 and not is_junk(word, "metonym"):
+                        # one short word: an acronym as often as a name (FBI, CIA, FSB; Duma, Senate)
+                        rows.append((state_organ(codes, countries), word.upper(), "metonym"))
+                stats["phoenix state-organ groups (GOV, MIL, SPY, COP, LEG) added"] += 1
             elif fname.startswith("Phoenix.Countries"):
                 stats.update(f"phoenix country group skipped, code {c}" for c, *_ in codes
                              if len(c) == 3 and c.isalpha() and c not in countries)
@@ -267,7 +297,11 @@ def build_actors(stats):
             if not kept:
                 continue
             pool = [r for r in pool if r[0] == kept]
-        out.append(min(pool, key=lambda r: (KIND_RANK.get(r[2], 9), r[3] != "phoenix", r[1])))
+        best = min(pool, key=lambda r: (KIND_RANK.get(r[2], 9), r[3] != "phoenix", r[1]))
+        out.append(best)
+        # actors match case-sensitively: an all-capitals spelling (an acronym) is kept too
+        out += sorted({(best[0], r[1], best[2], best[3]) for r in pool
+                       if r[1] != best[1] and (r[1].isupper() or best[1].isupper())})
     out.sort(key=lambda r: (r[0], KIND_RANK.get(r[2], 9), r[1].casefold(), r[1]))
     write_csv("actors.csv", ["code", "alias", "kind", "source"], out)
     for c, r in sorted(countries.items()):

@@ -9,8 +9,9 @@ and cross-validation keep a table's rows together.
 
 from __future__ import annotations
 
+import argparse
 import csv
-import sys
+import os
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parents[1] / "annotations" / "table_rows.csv"
@@ -20,6 +21,9 @@ COLUMNS = ["row_id", "table_id", "source", "actor_a", "actor_b", "header", "topi
 
 def main(dirs: list[str]) -> None:
     rows = []
+    files = [f for d in dirs for f in sorted(Path(d).glob("rows_*.csv"))]
+    if not files:
+        raise SystemExit(f"no rows_*.csv in {', '.join(dirs)}: {OUT} left as it is")
     for d in dirs:
         for f in sorted(Path(d).glob("rows_*.csv")):
             writer = f.stem.split("_", 1)[1]
@@ -33,12 +37,16 @@ def main(dirs: list[str]) -> None:
                                  "actor_a": r["actor_a"], "actor_b": r["actor_b"], "header": header,
                                  "topic_cell": r["topic_cell"], "position_a": r["position_a"], "position_b": r["position_b"],
                                  "stance": r["stance"].strip(), "annotator": f"writer_{writer}", "note": r.get("note", "")})
-    with open(OUT, "w", encoding="utf-8", newline="") as fh:
+    tmp = OUT.with_suffix(".csv.tmp")
+    with open(tmp, "w", encoding="utf-8", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=COLUMNS)
         w.writeheader()
         w.writerows(rows)
+    os.replace(tmp, OUT)
     print(f"{OUT}: {len(rows)} rows")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    ap = argparse.ArgumentParser(description="Collect written table rows (rows_*.csv) into " + str(OUT) + " (rewritten).")
+    ap.add_argument("dirs", nargs="+", metavar="DIR")
+    main(ap.parse_args().dirs)

@@ -35,7 +35,7 @@ from pipeline.config import load_settings  # noqa: E402
 from pipeline.ingestion import ingest  # noqa: E402
 from pipeline.recognition import add_recognisers  # noqa: E402
 from pipeline.relations.candidates import actor_mentions, article_candidates, load_rules  # noqa: E402
-from pipeline.records import main_pair  # noqa: E402
+from pipeline.relations.stage import main_pair  # noqa: E402
 from pipeline.segmentation import build_segmenter, iter_chunks, segment  # noqa: E402
 
 QUOTA = {  # sentences per source for the training sample

@@ -67,11 +67,23 @@ def joint_holdout(*group_lists: Sequence[str], test_size: float, seed: int) -> s
     return set(ids[test].tolist())
 
 
+def _related_f1(y_idx: np.ndarray, pred_idx: np.ndarray, k: int, label_idx: np.ndarray, abstain: int) -> float:
+    """Micro-F1 over every label but ``abstain`` (for the relation classifier: the
+    (pair, stance) F1 of its candidates, where ``none`` is no record)."""
+    cm = np.bincount(y_idx * k + pred_idx, minlength=k * k).reshape(k, k)
+    keep = np.array([i for i in range(k) if i != abstain])
+    tp = float(np.diag(cm)[keep].sum())
+    n_pred, n_gold = float(cm[:, keep].sum()), float(cm[keep, :].sum())
+    return 2 * tp / (n_pred + n_gold) if n_pred + n_gold else 0.0
+
+
 def tune_offsets(proba: np.ndarray, y: Sequence[str], classes: np.ndarray, labels: Sequence[str],
-                 span: float = 0.6, step: float = 0.1) -> np.ndarray:
+                 span: float = 0.6, step: float = 0.1, abstain: str | None = None) -> np.ndarray:
     """Log-probability offsets per class (the last class fixed at 0) that maximise
-    macro-F1 of cross-validated probabilities: an exhaustive search over a small grid,
-    so there is little room to overfit."""
+    macro-F1 of cross-validated probabilities, or with ``abstain`` (a label that yields
+    no output, e.g. ``none``) the micro-F1 of the other labels: an exhaustive search over
+    a small grid, so there is little room to overfit."""
+    from functools import partial
     from itertools import product
 
     logp = np.log(proba + 1e-12)
@@ -80,10 +92,11 @@ def tune_offsets(proba: np.ndarray, y: Sequence[str], classes: np.ndarray, label
     y_idx = np.array([index[v] for v in y])
     k = len(classes)
     label_idx = np.array([index[l] for l in labels if l in index])
-    best, best_f1 = np.zeros(k), _macro_f1(y_idx, np.argmax(logp, axis=1), k, label_idx)
+    score = partial(_related_f1, abstain=index[abstain]) if abstain in index else _macro_f1
+    best, best_f1 = np.zeros(k), score(y_idx, np.argmax(logp, axis=1), k, label_idx)
     for combo in product(grid, repeat=k - 1):
         o = np.array(list(combo) + [0.0])
-        f1 = _macro_f1(y_idx, np.argmax(logp + o, axis=1), k, label_idx)
+        f1 = score(y_idx, np.argmax(logp + o, axis=1), k, label_idx)
         if f1 > best_f1 + 1e-9:
             best, best_f1 = o, f1
     return best
@@ -105,9 +118,11 @@ class Selection:
 
 
 def select(build: Callable[[float], object], X, y: np.ndarray, groups: np.ndarray, *, labels: Sequence[str],
-           c_grid: Sequence[float], folds: int, seed: int, offsets: bool = True) -> Selection:
+           c_grid: Sequence[float], folds: int, seed: int, offsets: bool = True,
+           abstain: str | None = None) -> Selection:
     """Choose C by grouped, stratified cross-validation on the training part, and tune
-    class offsets on that C's cross-validated probabilities."""
+    class offsets on that C's cross-validated probabilities (for the F1 of the labels
+    other than ``abstain`` when given, see :func:`tune_offsets`)."""
     n_groups = len(set(groups.tolist()))
     cv = StratifiedGroupKFold(n_splits=max(2, min(folds, n_groups)), shuffle=True, random_state=seed)
     classes = np.array(sorted(set(y.tolist())))
@@ -117,7 +132,7 @@ def select(build: Callable[[float], object], X, y: np.ndarray, groups: np.ndarra
         probas[C] = proba
         scores[C] = metrics(y, classes[np.argmax(proba, axis=1)].tolist(), labels)
     best = max(c_grid, key=lambda c: (scores[c]["macro_f1"], -c))
-    off = tune_offsets(probas[best], y, classes, labels) if offsets else np.zeros(len(classes))
+    off = tune_offsets(probas[best], y, classes, labels, abstain=abstain) if offsets else np.zeros(len(classes))
     tuned = metrics(y, classes[np.argmax(np.log(probas[best] + 1e-12) + off, axis=1)].tolist(), labels)
     return Selection(best, scores, probas[best], classes, off, tuned)
 

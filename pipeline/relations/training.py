@@ -164,14 +164,19 @@ def sentence_labels(sentences: list[PairSentence], idx: Sequence[int]) -> pd.Dat
 
 # -- fitting ------------------------------------------------------------------------
 def fit_relation(F: Featurized, rows: np.ndarray, *, seed: int, c_grid: Sequence[float] = (0.5, 1.0, 2.0),
-                 folds: int = 5) -> tuple[RelationModel, dict]:
-    """Fit the relation and direction pipelines on the labelled candidates among ``rows``."""
+                 folds: int = 5, cv_groups: str = "article") -> tuple[RelationModel, dict]:
+    """Fit the relation and direction pipelines on the labelled candidates among ``rows``
+    (C and the class offsets chosen by cross-validation grouped by ``cv_groups``: article,
+    or source, so that they are chosen for text from a source the fold has not seen)."""
+    if cv_groups not in ("article", "source"):
+        raise ValueError(f"cv_groups must be 'article' or 'source', not {cv_groups!r}")
     rows = np.asarray([r for r in rows if F.labels[r] is not None], dtype=int)
     X = F.frame.iloc[rows].reset_index(drop=True)
     y = np.asarray([F.labels[r] for r in rows])
-    groups = np.asarray([F.sentences[F.owner[r]].article_id for r in rows])
+    by = (lambda p: p.source or p.article_id) if cv_groups == "source" else (lambda p: p.article_id)
+    groups = np.asarray([by(F.sentences[F.owner[r]]) for r in rows])
     sel = select(lambda C: build_relation_pipeline(C=C, seed=seed), X, y, groups, labels=RELATION_LABELS,
-                 c_grid=c_grid, folds=folds, seed=seed)
+                 c_grid=c_grid, folds=folds, seed=seed, abstain=NONE)
     relation = slim_pair(build_relation_pipeline(C=sel.C, seed=seed).fit(X, y))
     shift_intercepts(relation.named_steps["clf"], sel.offsets, sel.classes)
     drows = np.asarray([i for i, r in enumerate(rows) if F.directions[r] is not None], dtype=int)
@@ -187,7 +192,8 @@ def fit_relation(F: Featurized, rows: np.ndarray, *, seed: int, c_grid: Sequence
             clf = LogisticRegression(C=sel.C, class_weight="balanced", max_iter=5000, random_state=seed)
             clf.fit(features.transform(X.iloc[drows]), dy)
             direction = Pipeline([("features", features), ("clf", clf)])
-    info = {"C": sel.C, "class_offsets": {str(c): round(float(o), 3) for c, o in zip(sel.classes, sel.offsets)},
+    info = {"C": sel.C, "cv_groups": cv_groups, "offsets_maximise": "(pair, stance) F1 of the candidates",
+            "class_offsets": {str(c): round(float(o), 3) for c, o in zip(sel.classes, sel.offsets)},
             "train_items": int(len(rows)), "label_counts": {l: int((y == l).sum()) for l in RELATION_LABELS},
             "direction_counts": dcounts,
             "cross_validated": {"macro_f1_by_C": {str(c): sel.scores[c]["macro_f1"] for c in c_grid},
