@@ -274,7 +274,8 @@ def _train(
     if cross_source:
         sent_card["metrics"]["cross_source"] = cross_source_metrics(df, lexicon, C=sent_info["C"], seed=seed)
         rel_card["metrics"]["cross_source"] = cross_source_relations(
-            df, pairs, nlp, rules, lexicon, sent_info, rel_info["C"], seed=seed, folds=folds, say=say)
+            df, pairs, nlp, rules, lexicon, sent_info, rel_info["C"], seed=seed, folds=folds, say=say,
+            cv_groups=cv_groups)
     if eval_paths:
         ev = read_pairs(eval_paths)
         FE = featurize(ev, nlp, rules, sentence.predict, sentence.lexicon)
@@ -308,7 +309,7 @@ def _train(
 
 
 def cross_source_relations(df, pairs, nlp, rules, lexicon, sent_info: dict, C: float, *, seed: int, folds: int,
-                           say, min_sentences: int = 40) -> dict:
+                           say, min_sentences: int = 40, cv_groups: str = "article") -> dict:
     """Leave one news source out of **both** classifiers' training data (annotated and
     pair-derived sentences, pair items) and score the system on that source's annotated
     pair sentences."""
@@ -327,7 +328,7 @@ def cross_source_relations(df, pairs, nlp, rules, lexicon, sent_info: dict, C: f
                                                   ignore_index=True), lexicon, sent_info["C"], offsets, classes, seed))
         preds.update({int(i): p for i, p in zip(test_idx, full.predict([pairs[i].text for i in test_idx]))})
         F = featurize(pairs, nlp, rules, None, full.lexicon, predictions=[preds[i] for i in range(len(pairs))])
-        model, _ = fit_relation(F, F.rows(train_idx), seed=seed, c_grid=(C,), folds=folds)
+        model, _ = fit_relation(F, F.rows(train_idx), seed=seed, c_grid=(C,), folds=folds, cv_groups=cv_groups)
         out[src] = evaluate(F, model, test_idx)
         say(f"left out {src}: (pair, stance) F1 {out[src]['model']['triple']['f1']:.3f} "
             f"(baselines {out[src]['baseline_sentence_stance_context_pairs']['triple']['f1']:.3f}, "
