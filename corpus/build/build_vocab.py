@@ -181,15 +181,15 @@ def phoenix_actors(countries, igo_map, stats):
             elif codes and len(igos) == 1 and None not in igos:
                 for n in names:
                     add(next(iter(igos)), n, "igo")
-            elif state_organ(codes, countries):
+            elif organ := state_organ(codes, countries):
                 # a state's own organs (the US Congress, the FBI, the PLA, Mossad): the
                 # codebook counts a government, its military and agencies as the state
                 for n in names:
-                    add(state_organ(codes, countries), n, "metonym")
+                    add(organ, n, "metonym")
                     word = n.strip("_")
                     if word.isalpha() and len(word) <= 8 and not is_junk(word, "metonym"):
                         # one short word: an acronym as often as a name (FBI, CIA, FSB; Duma, Senate)
-                        rows.append((state_organ(codes, countries), word.upper(), "metonym"))
+                        rows.append((organ, word.upper(), "metonym"))
                 stats["phoenix state-organ groups (GOV, MIL, SPY, COP, LEG) added"] += 1
             elif fname.startswith("Phoenix.Countries"):
                 stats.update(f"phoenix country group skipped, code {c}" for c, *_ in codes

@@ -24,19 +24,18 @@ def main(dirs: list[str]) -> None:
     files = [f for d in dirs for f in sorted(Path(d).glob("rows_*.csv"))]
     if not files:
         raise SystemExit(f"no rows_*.csv in {', '.join(dirs)}: {OUT} left as it is")
-    for d in dirs:
-        for f in sorted(Path(d).glob("rows_*.csv")):
-            writer = f.stem.split("_", 1)[1]
-            last, k = None, 0
-            with open(f, encoding="utf-8", newline="") as fh:
-                for r in csv.DictReader(fh):
-                    header = " | ".join((r["header_topic"], r["header_a"], r["header_b"]))
-                    if header != last:
-                        k, last = k + 1, header
-                    rows.append({"row_id": r["row_id"], "table_id": f"{writer}{k:02d}", "source": f"written_{writer}",
-                                 "actor_a": r["actor_a"], "actor_b": r["actor_b"], "header": header,
-                                 "topic_cell": r["topic_cell"], "position_a": r["position_a"], "position_b": r["position_b"],
-                                 "stance": r["stance"].strip(), "annotator": f"writer_{writer}", "note": r.get("note", "")})
+    for f in files:
+        writer = f.stem.split("_", 1)[1]
+        last, k = None, 0
+        with open(f, encoding="utf-8", newline="") as fh:
+            for r in csv.DictReader(fh):
+                header = " | ".join((r["header_topic"], r["header_a"], r["header_b"]))
+                if header != last:
+                    k, last = k + 1, header
+                rows.append({"row_id": r["row_id"], "table_id": f"{writer}{k:02d}", "source": f"written_{writer}",
+                             "actor_a": r["actor_a"], "actor_b": r["actor_b"], "header": header,
+                             "topic_cell": r["topic_cell"], "position_a": r["position_a"], "position_b": r["position_b"],
+                             "stance": r["stance"].strip(), "annotator": f"writer_{writer}", "note": r.get("note", "")})
     tmp = OUT.with_suffix(".csv.tmp")
     with open(tmp, "w", encoding="utf-8", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=COLUMNS)
