@@ -8,6 +8,9 @@ rest, and rows of a partly inserted chunk are replaced, never duplicated.
 
 from __future__ import annotations
 
+import signal
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
@@ -29,6 +32,34 @@ class StoreError(RuntimeError):
 
 def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+@contextmanager
+def ctrl_c_deferred():
+    """Ctrl-C held back until the block has ended, then delivered as usual.
+
+    DuckDB checks for SIGINT while a query runs and turns it into ``RuntimeError: Query
+    interrupted`` inside our transaction; the next statement then fails with "transaction
+    is aborted", and the run ended on a traceback (seen under load: Ctrl-C during a chunk's
+    insert). A chunk's transaction lasts well under a second, so the interrupt waits for
+    its commit or rollback and then stops the run as it would anywhere else. Outside the
+    main thread, or where SIGINT is ignored, nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.getsignal(signal.SIGINT)
+    if not callable(old):  # SIG_IGN or SIG_DFL: no Python handler to defer
+        yield
+        return
+    got: list = []
+    signal.signal(signal.SIGINT, lambda signum, frame: got.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+    if got:
+        old(signal.SIGINT, got[0])
 
 
 class Store:
@@ -78,7 +109,12 @@ class Store:
         return set(self.con.execute("select article_id, content_hash from articles where model_id = ?", [model_id]).fetchall())
 
     def add(self, tables: Tables, model_id: str) -> None:
-        """Insert one chunk's rows atomically, replacing rows of the same articles."""
+        """Insert one chunk's rows atomically, replacing rows of the same articles; a
+        Ctrl-C meanwhile takes effect once the chunk is committed (:func:`ctrl_c_deferred`)."""
+        with ctrl_c_deferred():
+            self._add(tables, model_id)
+
+    def _add(self, tables: Tables, model_id: str) -> None:
         ids = [a["article_id"] for a in tables.articles]
         frames = {name: self._frame(name, getattr(tables, name), model_id) for name in TABLES}
         for name, df in frames.items():

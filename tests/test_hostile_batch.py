@@ -387,7 +387,10 @@ def _ctrl_c(ready, *args) -> tuple[int, str]:
     Ctrl-C does (SIGINT to the whole process group); (exit code, stderr)."""
     import signal
 
-    proc = _start_run(*KREMLIN_300, *args, "-q", start_new_session=True)
+    # SIGINT at its default, as in a terminal's foreground job, even when the tests were
+    # started where it is ignored (a shell's background job passes SIG_IGN on)
+    proc = _start_run(*KREMLIN_300, *args, "-q", start_new_session=True,
+                      preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         _wait_for(ready, proc)
         os.killpg(proc.pid, signal.SIGINT)

@@ -113,3 +113,34 @@ def test_store_of_another_version_gets_a_clear_error(tmp_path):
     con.close()
     p = run_cli("run", str(SEED), "-o", str(tmp_path / "o"), "--store", str(store), check=False)
     assert p.returncode == 2 and "another version" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_ctrl_c_during_a_chunks_insert_waits_for_its_commit(tmp_path, resources, seed_article, monkeypatch):
+    """Before: SIGINT while DuckDB ran an insert became "RuntimeError: Query interrupted"
+    and then "transaction is aborted": a traceback instead of the one-line Ctrl-C message.
+    Now the interrupt is held until the chunk's transaction has committed."""
+    from pipeline.chunk import process_chunk
+    from pipeline.store import Store
+
+    tables = process_chunk([seed_article], resources)
+    mid = tables.articles[0]["model_id"]
+    store = Store(tmp_path / "s.duckdb")
+    real, calls = Store._insert, []
+
+    def insert_then_ctrl_c(self, name, df):
+        calls.append(name)
+        if len(calls) == 1:
+            os.kill(os.getpid(), signal.SIGINT)  # what a terminal sends; arrives mid-transaction
+            time.sleep(0.2)
+        real(self, name, df)
+
+    monkeypatch.setattr(Store, "_insert", insert_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        store.add(tables, mid)
+    assert calls[-1] == "articles"  # every table was inserted before the interrupt took effect
+    assert store.n_articles(mid) == 1  # and committed
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is restored
+    monkeypatch.undo()
+    store.add(tables, mid)  # no interrupt pending: replaces the article's rows as before
+    assert store.n_articles(mid) == 1
+    store.close()
