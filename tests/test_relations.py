@@ -30,6 +30,8 @@ def _actors(nlp, rules, text):
 
 @pytest.mark.parametrize("text,gone", [
     ("Boats were seen in the Sea of Japan.", "JPN"),
+    ("A US destroyer sailed through the Taiwan Strait on Monday.", "TWN"),
+    ("Russian ships exercised in the Japan Sea.", "JPN"),
     ("An Australian diplomat met him in a London pub.", "GBR"),
     ("The Russian-born banker left.", "RUS"),
     ("She won the US Open.", "USA"),
