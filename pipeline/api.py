@@ -96,6 +96,8 @@ def load(model: str | os.PathLike | None = None, *, spacy_model: str | None = No
     from pipeline.executors import paused_gc
     from pipeline.models import load_model
 
+    if spacy_model:  # its components may run on PyTorch: let thinc see it (pipeline/_spacy.py)
+        os.environ.setdefault("STANCE_SPACY_TORCH", "1")
     folder = _model_dir(model)
     key = (str(folder.resolve()), spacy_model)
     with _LOCK:
@@ -347,6 +349,8 @@ def run(
     if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1):
         raise ValueError(f"chunk_size must be an integer >= 1, not {chunk_size!r}")
     out = Path(out)
+    if spacy_model:  # its components may run on PyTorch: let thinc see it (pipeline/_spacy.py)
+        os.environ.setdefault("STANCE_SPACY_TORCH", "1")
     model_dir = _model_dir(model)
     problem = _output_problem(out)
     if problem:

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
-import spacy
+
+from pipeline._spacy import spacy  # spaCy without PyTorch (see pipeline/_spacy.py)
 from spacy.language import Language
 from spacy.attrs import IDX, IS_PUNCT, SENT_START, SPACY
 from spacy.tokens import Doc

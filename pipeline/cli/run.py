@@ -90,6 +90,10 @@ def run_cmd(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
     """Articles in; sentences, records, topics, tables, check and errors out (+ run.json)."""
+    if spacy_model:  # its components may run on PyTorch: let thinc see it (pipeline/_spacy.py)
+        import os
+
+        os.environ.setdefault("STANCE_SPACY_TORCH", "1")
     from pipeline.modelling.folder import ModelError
     from pipeline.runner import RunOptions, run
     from pipeline.errors import RunError

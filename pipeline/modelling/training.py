@@ -142,7 +142,8 @@ def versions() -> dict:
     import scipy
     import sklearn
     import skops
-    import spacy
+
+    from pipeline._spacy import spacy
 
     import pipeline
 

@@ -14,6 +14,7 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+import pipeline._spacy  # noqa: F401  (spaCy without PyTorch)
 from spacy.language import Language
 from spacy.attrs import IDX, LENGTH
 from spacy.matcher import PhraseMatcher

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import pipeline._spacy  # noqa: F401  (spaCy without PyTorch)
 from spacy.language import Language
 
 from pipeline.config import Settings, load_settings

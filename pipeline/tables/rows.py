@@ -9,6 +9,7 @@ classifier's stance of the row text, as before. ``stance_from`` says which.
 
 from __future__ import annotations
 
+import pipeline._spacy  # noqa: F401  (spaCy without PyTorch)
 from spacy.language import Language
 
 from pipeline.contracts import Article, Prediction

@@ -70,7 +70,7 @@ def _read_words(path: Path) -> frozenset[str]:
 def lemmatizer():
     """spaCy's English lookup lemmatizer on a blank pipeline (tables from spacy-lookups-data,
     installed with the package; nothing is downloaded)."""
-    import spacy
+    from pipeline._spacy import spacy
 
     nlp = spacy.blank("en")
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
