@@ -123,7 +123,7 @@ def test_doc_mentions_offsets_point_at_the_text(nlp):
 
 
 @pytest.mark.parametrize("name,floor", [("actor_recall.csv", 0.94), ("actor_recall_2.csv", 0.92),
-                                                ("actor_recall_3.csv", 0.87)])
+                                                ("actor_recall_3.csv", 0.88), ("actor_recall_4.csv", 0.81)])
 def test_actor_recall_on_annotated_news_sentences(nlp, name, floor):
     """Recall of state, bloc and IGO references an annotator listed in random news sentences
     (README: actor recognition); fails if a vocabulary change loses actors."""

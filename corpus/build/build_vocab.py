@@ -35,7 +35,10 @@ MILITARY TROOPS FORCES SOLDIERS REBELS PARTY PEACEKEEPER PEACEKEEPERS CONTINGENT
 DELEGATION""".split())
 NOT_PERSON = SECTOR | set("""FRONT MOVEMENT COUNCIL COMMISSION UNION ORGANIZATION ORGANISATION
 COMMITTEE ASSEMBLY REGIME COURT PARLIAMENT CONGRESS LEAGUE ALLIANCE COALITION BRIGADE""".split())
-KIND_RANK = {"country": 0, "capital": 1, "demonym": 2, "igo": 3, "metonym": 4, "person": 5}
+KIND_RANK = {"country": 0, "capital": 1, "demonym": 2, "igo": 3, "metonym": 4, "organ": 5, "legislature": 6, "person": 7}
+# British and American spellings in the names of intergovernmental organisations: both are
+# written (not for a state's organs: "Department of Defence" is Australia's, not the Pentagon)
+SPELLINGS = {"Organisation": "Organization", "Defence": "Defense"}
 DOUBLE_FINAL = set("""admit commit compel expel regret prefer occur control patrol refer rebut deter
 equip abet acquit allot annul confer defer infer extol propel rebel repel submit transmit permit
 omit emit outwit upset forbid begin recur incur concur dispel impel embed kidnap enrol""".split())
@@ -185,11 +188,11 @@ def phoenix_actors(countries, igo_map, stats):
                 # a state's own organs (the US Congress, the FBI, the PLA, Mossad): the
                 # codebook counts a government, its military and agencies as the state
                 for n in names:
-                    add(organ, n, "metonym")
+                    add(organ, n, "organ")
                     word = n.strip("_")
-                    if word.isalpha() and len(word) <= 8 and not is_junk(word, "metonym"):
+                    if word.isalpha() and len(word) <= 8 and not is_junk(word, "organ"):
                         # one short word: an acronym as often as a name (FBI, CIA, FSB; Duma, Senate)
-                        rows.append((organ, word.upper(), "metonym"))
+                        rows.append((organ, word.upper(), "organ"))
                 stats["phoenix state-organ groups (GOV, MIL, SPY, COP, LEG) added"] += 1
             elif fname.startswith("Phoenix.Countries"):
                 stats.update(f"phoenix country group skipped, code {c}" for c, *_ in codes
@@ -273,6 +276,13 @@ def build_actors(stats):
         for kind, col in (("country", "names"), ("demonym", "demonyms"), ("capital", "capitals")):
             cands += [(code, a, kind, "manual") for a in split_list(r[col])]
     cands += [(r["code"], r["name"], "igo", "manual") for r in igo_rows]
+    # an IGO code that is the acronym news uses is an alias too ("the OECD", "the GCC")
+    cands += [(c, c, "igo", "manual") for c in sorted({r["code"] for r in igo_rows}) if c in ACRONYMS]
+    # both spellings of an organisation's name ("Organisation of American States")
+    for c, a, k, src in list(cands):
+        for uk, us in SPELLINGS.items():
+            if k == "igo" and (uk in a or us in a):
+                cands.append((c, a.replace(uk, us) if uk in a else a.replace(us, uk), k, src))
     cands += [(c, a + "s", k, s) for c, a, k, s in cands     # plural demonyms: Russian(s), North Korean(s)
               if k == "demonym" and re.search(r"[a-z](an|i)$", a)]
     manual_rows = read_csv("actors_manual.csv")
