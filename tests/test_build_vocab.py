@@ -50,3 +50,14 @@ def test_acronym_spellings_are_kept_beside_the_name(bv):
         assert (code, alias) in rows
     # generic names many states share are removed by actors_manual.csv
     assert not {a for c, a in rows if a in ("National Security Council", "Senate", "Secretary of State")}
+
+
+def test_igo_acronyms_and_both_spellings_are_aliases(bv):
+    rows = {(r["code"], r["alias"]): r["kind"] for r in bv.read_csv("actors.csv")}
+    for code, alias in (("OECD", "OECD"), ("GCC", "GCC"), ("OAS", "Organisation of American States"),
+                        ("OAS", "Organization of American States"), ("OPEC", "OPEC+")):
+        assert rows.get((code, alias)) == "igo", (code, alias)
+    assert ("QUAD", "QUAD") not in rows  # a code news does not write as an acronym is not an alias
+    # a state's organs keep their own spelling ("Department of Defence" is Australia's)
+    assert ("USA", "Department of Defence") not in rows
+    assert rows[("USA", "FBI")] == "organ" and rows[("USA", "Congress")] == "legislature"

@@ -39,6 +39,8 @@ def _actors(nlp, rules, text):
     ("She was the first Russian woman to win.", "RUS"),
     ("Talks were held in Moscow.", "RUS"),
     ("He attacked the Russia probe again.", "RUS"),
+    ("Delegates of the Indian National Congress met.", "USA"),
+    ("Rahul Gandhi's Congress party lost the vote.", "USA"),
 ])
 def test_places_attributes_and_name_parts_are_not_actors(nlp, rules, text, gone):
     kept, dropped = _actors(nlp, rules, text)  # set aside by a mention rule or masked by an exclusion
@@ -49,6 +51,9 @@ def test_places_attributes_and_name_parts_are_not_actors(nlp, rules, text, gone)
     ("London said it would expel the diplomats.", "GBR"),
     ("Russian officials rejected the plan.", "RUS"),
     ("Moscow warned Washington.", "USA"),
+    ("Congress passed new sanctions on Moscow.", "USA"),
+    ("Republicans in Congress opposed the deal.", "USA"),  # an organ, not a place
+    ("The US Congress approved the aid.", "USA"),
 ])
 def test_metonyms_and_demonyms_for_the_state_stay(nlp, rules, text, code):
     kept, dropped = _actors(nlp, rules, text)
