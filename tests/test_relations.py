@@ -40,6 +40,8 @@ def _actors(nlp, rules, text):
     ("Talks were held in Moscow.", "RUS"),
     ("He attacked the Russia probe again.", "RUS"),
     ("Delegates of the Indian National Congress met.", "USA"),
+    ("Turkey and Iran joined the Astana talks.", "KAZ"),
+    ("Estonia monitors Russian-language outlets.", "RUS"),
     ("Rahul Gandhi's Congress party lost the vote.", "USA"),
 ])
 def test_places_attributes_and_name_parts_are_not_actors(nlp, rules, text, gone):

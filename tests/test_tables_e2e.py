@@ -86,11 +86,11 @@ def test_unknown_topic_cells_get_adhoc_topics_and_prose(table_run):
 
 
 def test_statuses_and_row_stances_against_the_expected_ones(table_run):
-    """The figures the README reports for the development set (status 0.759, row stance
+    """The figures the README reports for the development set (status 0.796, row stance
     0.944); the floors are just below them, so a regression of either fails."""
     r = _scores(table_run)
     assert r["row_stance_accuracy"] >= 0.92, r["wrong"]
-    assert r["status_agreement"] >= 0.75, r["wrong"]
+    assert r["status_agreement"] >= 0.77, r["wrong"]
 
 
 def test_seed_check_unchanged(table_run):

@@ -283,8 +283,10 @@ def build_actors(stats):
         for uk, us in SPELLINGS.items():
             if k == "igo" and (uk in a or us in a):
                 cands.append((c, a.replace(uk, us) if uk in a else a.replace(us, uk), k, src))
-    cands += [(c, a + "s", k, s) for c, a, k, s in cands     # plural demonyms: Russian(s), North Korean(s)
-              if k == "demonym" and re.search(r"[a-z](an|i)$", a)]
+    # plural demonyms: Russian(s), North Korean(s), Swede(s), Finn(s); not the adjectives
+    # (Swedish, Chinese, Dutch, Swiss) nor multi-word ones that end in a plural already
+    cands += [(c, a + "s", k, s) for c, a, k, s in cands
+              if k == "demonym" and re.search(r"[a-z]$", a) and not re.search(r"(ish|ese|ic|ch|sh|s|x|z|y)$", a)]
     manual_rows = read_csv("actors_manual.csv")
     manual = {(r["code"], r["alias"], r["kind"], "manual") for r in manual_rows}
     manual |= surnames(manual_rows, stats)

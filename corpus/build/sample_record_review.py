@@ -3,10 +3,12 @@
 sample of those records to be judged blind (docs/record_review/README.md).
 
     python corpus/build/sample_record_review.py NEWS_DIR --out DIR [--model models/default]
+        [--seed N] [--exclude docs/record_review/*_article_ids.txt]
 
 1. From each news file of NEWS_DIR (``<source>.jsonl``, the six files of the project's
    news data), articles that no file of ``corpus/annotations/`` or ``corpus/eval/`` names
-   (``article_id``) and that mention Russia (Russia, Soviet, Moscow, Kremlin, Putin), at
+   (``article_id``), that no earlier review drew (``--exclude``: files of article ids)
+   and that mention Russia (Russia, Soviet, Moscow, Kremlin, Putin), at
    most the quota of their source, drawn with ``random.Random(seed)``; written to
    ``DIR/articles.jsonl``.
 2. ``stance run`` on them (``DIR/out``).
@@ -48,9 +50,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=20261207)
     ap.add_argument("--seed-records", type=int, default=7)
     ap.add_argument("-n", type=int, default=80)
+    ap.add_argument("--exclude", type=Path, nargs="*", default=[], help="files of article ids drawn before")
     a = ap.parse_args()
     a.out.mkdir(parents=True, exist_ok=True)
     seen, rng, chosen = annotated_articles(), random.Random(a.seed), []
+    for f in a.exclude:
+        seen |= set(f.read_text(encoding="utf-8").split())
     for src, quota in QUOTAS.items():
         with open(a.news / f"{src}.jsonl", encoding="utf-8") as fh:
             arts = [json.loads(line) for line in fh if line.strip()]
