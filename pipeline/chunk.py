@@ -19,12 +19,12 @@ from pipeline.checking import check_rows
 from pipeline.config import Settings, load_settings
 from pipeline.contracts import Article, ErrorEntry, Prediction, Tables
 from pipeline.models import LoadedModel, load_model
-from pipeline.recognition import add_recognisers
+from pipeline.recognition import build_recogniser
 from pipeline.records import (apply_intro_context, attributed_positions, attribution_pattern, build_records, error_row,
                               sentence_row, summarise_relations, summarise_topics)
 from pipeline.relations.candidates import CandidateRules, load_rules
 from pipeline.relations.stage import prepare, relate
-from pipeline.segmentation import build_segmenter, segment
+from pipeline.segmentation import segment
 from pipeline.tables import TopicMatcher, read_header_rules, table_rows
 
 
@@ -58,7 +58,7 @@ def load_resources(model_dir: str | Path, settings: Settings | None = None, base
                    model: LoadedModel | None = None) -> Resources:
     settings = settings or load_settings()
     model = model or load_model(model_dir)
-    nlp = add_recognisers(build_segmenter(settings, base=base), settings)
+    nlp = build_recogniser(settings, base=base)
     return Resources(nlp=nlp, model=model, rules=read_header_rules(settings), settings=settings,
                      candidates=load_rules(settings), attribution=attribution_pattern(settings.path("records", "attribution")))
 

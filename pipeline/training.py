@@ -52,10 +52,9 @@ def _files(paths: Sequence[str | Path], rows: dict[str, int]) -> list[dict]:
 
 
 def _nlp(settings: Settings):
-    from pipeline.recognition import add_recognisers
-    from pipeline.segmentation import build_segmenter
+    from pipeline.recognition import build_recogniser
 
-    return add_recognisers(build_segmenter(settings), settings)
+    return build_recogniser(settings)
 
 
 def split_both(df: pd.DataFrame, pairs: list, *, test_size: float, seed: int):

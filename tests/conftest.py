@@ -39,10 +39,9 @@ def segmenter(settings):
 
 @pytest.fixture(scope="session")
 def nlp(settings):
-    from pipeline.recognition import add_recognisers
-    from pipeline.segmentation import build_segmenter
+    from pipeline.recognition import build_recogniser
 
-    return add_recognisers(build_segmenter(settings), settings)
+    return build_recogniser(settings)
 
 
 @pytest.fixture(scope="session")

@@ -33,10 +33,10 @@ import pandas as pd  # noqa: E402
 
 from pipeline.config import load_settings  # noqa: E402
 from pipeline.ingestion import ingest  # noqa: E402
-from pipeline.recognition import add_recognisers  # noqa: E402
+from pipeline.recognition import build_recogniser  # noqa: E402
 from pipeline.relations.candidates import actor_mentions, article_candidates, load_rules  # noqa: E402
 from pipeline.relations.stage import main_pair  # noqa: E402
-from pipeline.segmentation import build_segmenter, iter_chunks, segment  # noqa: E402
+from pipeline.segmentation import iter_chunks, segment  # noqa: E402
 
 QUOTA = {  # sentences per source for the training sample
     "allsides_abp_intl_security": 380, "kremlin_en_foreign_policy": 220, "guardian_2022_nato_ukraine": 190,
@@ -114,7 +114,7 @@ def main() -> None:
     args = ap.parse_args()
     rnd = random.Random(args.seed)
     settings = load_settings()
-    nlp = add_recognisers(build_segmenter(settings), settings)
+    nlp = build_recogniser(settings)
     rules = load_rules(settings)
     seen, known_eval = known_texts()
     out = Path(args.out)

@@ -177,6 +177,15 @@ def add_recognisers(nlp: Language, settings: Settings | None = None, *, set_span
     return nlp
 
 
+def build_recogniser(settings: Settings | None = None, base: str | None = None) -> Language:
+    """The run's segmentation pipeline with the actor and topic matcher added: the one
+    tokenizer and vocabulary that ``stance run``, training, evaluation and the report share."""
+    from pipeline.segmentation import build_segmenter  # segmentation imports this module
+
+    settings = settings or load_settings()
+    return add_recognisers(build_segmenter(settings, base=base), settings)
+
+
 def doc_matches(doc: Doc, key: str) -> list[tuple[str, int, int]]:
     """The kept matches of one key as ``(label, start token, end token)``, exclusions included."""
     strings = doc.vocab.strings

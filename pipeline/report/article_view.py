@@ -6,7 +6,7 @@ The output tables hold every segment with its offsets but not the article's raw 
 so blocks are rebuilt from the segments: a new block where the block kind or section
 changes or where the gap between two segments is more than one character (a paragraph
 break). Mentions are found again with the run's own recogniser
-(:func:`pipeline.recognition.add_recognisers`) on each sentence's text.
+(:func:`pipeline.recognition.build_recogniser`) on each sentence's text.
 """
 
 from __future__ import annotations
@@ -91,9 +91,6 @@ def find_mentions(texts: list[str], nlp) -> list[list[tuple[int, int, str, str]]
 @lru_cache(maxsize=1)
 def recogniser():
     """The run's tokenizer and vocabulary matcher (built once per process: ~40k patterns)."""
-    from pipeline.config import load_settings
-    from pipeline.recognition import add_recognisers
-    from pipeline.segmentation import build_segmenter
+    from pipeline.recognition import build_recogniser
 
-    settings = load_settings()
-    return add_recognisers(build_segmenter(settings), settings)
+    return build_recogniser()
