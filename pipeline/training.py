@@ -51,12 +51,6 @@ def _files(paths: Sequence[str | Path], rows: dict[str, int]) -> list[dict]:
     return [{"path": str(p), "sha256": sha256_file(Path(p)), "rows_used": int(rows.get(str(p), 0))} for p in paths]
 
 
-def _nlp(settings: Settings):
-    from pipeline.recognition import build_recogniser
-
-    return build_recogniser(settings)
-
-
 def split_both(df: pd.DataFrame, pairs: list, *, test_size: float, seed: int):
     """Row indices (train, held-out) of the sentence annotations and of the pair sentences,
     from one split by article over both, so that no article has sentences on both sides
@@ -225,7 +219,9 @@ def _train(
             f"{sent_card['sparse_fallback']['metrics']['heldout']['model']['macro_f1']:.3f}")
 
     # 2. the relation classifier, on cross-fitted sentence predictions
-    nlp = _nlp(settings)
+    from pipeline.recognition import build_recogniser
+
+    nlp = build_recogniser(settings)
     rules = load_rules(settings)
     say(f"relation classifier: cross-fitting sentence predictions for {len(ptr)} training pair sentences")
     cf = crossfit_predictions(train_df, pairs, ptr, lexicon, sent_info["C"], offsets, classes, seed=seed)

@@ -85,10 +85,10 @@ def dropped_pairs(sents: pd.DataFrame, have: set[tuple[str, int, str]], ctx_cols
     (recognition, candidate pairs, features: the run's own stage functions) and the model's
     probabilities recomputed. At most ``limit`` sentences (a seeded sample beyond that)."""
     from pipeline.config import load_settings
+    from pipeline.recognition import build_recogniser
     from pipeline.relations.candidates import load_rules
     from pipeline.relations.features import ArticleContext
     from pipeline.relations.training import PairSentence, featurize
-    from pipeline.training import _nlp
 
     multi = sents[sents["actors"].astype(str).str.count(";") >= 1]
     if len(multi) > limit:
@@ -104,7 +104,7 @@ def dropped_pairs(sents: pd.DataFrame, have: set[tuple[str, int, str]], ctx_cols
         pss.append(PairSentence(f"{r.article_id}#{r.sentence_id}", r.text, src.get(r.article_id, ""), r.article_id,
                                 r.block_kind, ArticleContext(mp, counts)))
         meta.append((r, c))
-    F = featurize(pss, _nlp(settings), load_rules(settings), model.predict, model.lexicon)
+    F = featurize(pss, build_recogniser(settings), load_rules(settings), model.predict, model.lexicon)
     proba = model.relation.proba(F.frame)
     unc = _margin(proba) if len(proba) else []
     out = []

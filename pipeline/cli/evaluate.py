@@ -57,12 +57,12 @@ def evaluate_pairs(csv_in: Path, model_dir: Path) -> dict:
     from pipeline.models import load_model
     from pipeline.relations.candidates import load_rules
     from pipeline.relations.training import evaluate, featurize, read_pairs
-    from pipeline.training import _nlp
+    from pipeline.recognition import build_recogniser
 
     m = load_model(model_dir)
     settings = load_settings()
     pairs = read_pairs([csv_in])
-    F = featurize(pairs, _nlp(settings), load_rules(settings), m.sentence.predict, m.lexicon)
+    F = featurize(pairs, build_recogniser(settings), load_rules(settings), m.sentence.predict, m.lexicon)
     return {"model_id": m.model_id, "file": str(csv_in), "results": evaluate(F, m.relation, range(len(pairs)))}
 
 

@@ -26,7 +26,8 @@ def compare_with_previous(result, previous_dir: Path, sentence_paths: list[str],
     from pipeline.modelling.compare import f1_from_counts_stat, macro_f1_stat, paired_bootstrap
     from pipeline.relations.training import evaluate, featurize, read_pairs, system_output
     from pipeline.stance.model import read_annotations
-    from pipeline.training import _nlp, split_both
+    from pipeline.recognition import build_recogniser
+    from pipeline.training import split_both
 
     try:
         prev = load_model(previous_dir)
@@ -48,7 +49,7 @@ def compare_with_previous(result, previous_dir: Path, sentence_paths: list[str],
                            "intervals": _as_dicts(paired_bootstrap(macro_f1_stat(y, {"new": pn, "previous": pp}),
                                                                    fair["article_id"].tolist(), seed=seed))}
     settings = load_settings()
-    nlp, rules = _nlp(settings), load_rules(settings)
+    nlp, rules = build_recogniser(settings), load_rules(settings)
 
     def both(pairs, idx):
         idx = list(idx)
