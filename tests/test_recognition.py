@@ -30,6 +30,7 @@ def _found(nlp, text, kind="actor"):
         ("The U.S.-Russian summit ended.", ["USA", "RUS"]),
         ("US-Russian ties and the Russia-Ukraine war.", ["USA", "RUS", "UKR"]),
         ("Sino-US trade talks resumed.", ["CHN", "USA"]),
+        ("Anglo-American relations soured.", ["GBR", "USA"]),
         ("the People’s Republic of China said", ["CHN"]),
         ("Liz Truss met Lavrov; Truss warned him.", ["GBR", "RUS"]),
         ("The North Koreans fired a missile.", ["PRK"]),
@@ -49,7 +50,8 @@ def test_case_us_pronoun_is_not_the_usa(nlp):
 
 @pytest.mark.parametrize("text", ["The Washington Post reported the story.", "According to the Washington Times, it rained.",
                                   "USA Today reported it.", "the National Security Council met",
-                                  "The Senate voted on Tuesday."])
+                                  "The Senate voted on Tuesday.", "South American nations met.",
+                                  "African Americans and Native Americans voted.", "North American markets fell."])
 def test_false_friends(nlp, text):
     assert "USA" not in _found(nlp, text) and "UN" not in _found(nlp, text)
 
