@@ -68,6 +68,31 @@ def test_compare_with_previous_on_the_fixed_set(tiny_model):
         cmp["relation_eval_set"]["previous"]["triple"]["f1"], abs=1e-4)
 
 
+def test_compare_scores_the_new_models_own_held_out_articles(tiny_model):
+    """The held-out comparison uses the articles the new model's card lists as held out,
+    not a fresh split of the files (training first sets the evaluation set's articles
+    aside, so a fresh split would hold out other articles, some of them trained on)."""
+    import copy
+    import json
+    from types import SimpleNamespace
+
+    from pipeline.cli.train import compare_with_previous
+    from pipeline.relations.training import read_pairs
+
+    _, _, sentences, pair_file, result = tiny_model
+    pairs = read_pairs([str(pair_file)])
+    seen = set(json.loads((MODEL / "card.json").read_text())["relation"]["data"]["train_article_ids"])
+    chosen = sorted({p.article_id for p in pairs} - seen)[:6]
+    assert chosen
+    card = copy.deepcopy(result.card)
+    card["relation"]["data"]["heldout_article_ids"] = chosen
+    card["sentence"]["data"]["heldout_article_ids"] = []
+    fake = SimpleNamespace(card=card, sentence=result.sentence, relation=result.relation)
+    cmp = compare_with_previous(fake, MODEL, [str(sentences)], [str(pair_file)], 3, 0.2, [])
+    assert cmp["relation_heldout"]["sentences"] == sum(p.article_id in set(chosen) for p in pairs)
+    assert "sentence" not in cmp  # no held-out sentence article: no sentence comparison
+
+
 def test_annotation_files_are_told_apart_by_their_columns():
     from pipeline.cli.train import annotation_kind
 

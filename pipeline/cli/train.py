@@ -27,7 +27,6 @@ def compare_with_previous(result, previous_dir: Path, sentence_paths: list[str],
     from pipeline.relations.training import evaluate, featurize, read_pairs, system_output
     from pipeline.stance.model import read_annotations
     from pipeline.recognition import build_recogniser
-    from pipeline.training import split_both
 
     try:
         prev = load_model(previous_dir)
@@ -36,8 +35,13 @@ def compare_with_previous(result, previous_dir: Path, sentence_paths: list[str],
     out: dict = {"previous_model_id": prev.model_id}
     df = read_annotations(sentence_paths)
     pairs = read_pairs(pair_paths)
-    _, te, _, pte = split_both(df, pairs, test_size=test_size, seed=seed)
-    test = df.iloc[te]
+    # the new model's own held-out articles, as its card lists them (splitting the files
+    # again would give another split: training first sets the evaluation set's articles
+    # aside, so the article lists differ)
+    held_s = set(result.card["sentence"]["data"]["heldout_article_ids"])
+    held_p = set(result.card["relation"]["data"]["heldout_article_ids"])
+    test = df[df["article_id"].isin(held_s)]
+    pte = [i for i, p in enumerate(pairs) if p.article_id in held_p]
     seen = set(prev.card.get("sentence", {}).get("data", {}).get("train_article_ids", []))
     fair = test[~test["article_id"].isin(seen)]
     if len(fair):
