@@ -98,7 +98,8 @@ def test_annotation_files_are_told_apart_by_their_columns():
 
     kinds = {p.name: annotation_kind(p) for p in (ROOT / "corpus/annotations").glob("*.csv")}
     assert kinds == {"agreement.csv": "agreement", "news_sentences.csv": "sentences", "pairs.csv": "pairs",
-                     "pairs_agreement.csv": "agreement", "seed.csv": "sentences", "table_rows.csv": "tables"}
+                     "pairs_agreement.csv": "agreement", "pairs_wave3.csv": "pairs", "seed.csv": "sentences",
+                     "table_rows.csv": "tables"}
 
 
 @pytest.mark.slow
