@@ -50,7 +50,7 @@ def test_compare_with_previous_on_the_fixed_set(tiny_model):
 
     _, _, sentences, pair_file, result = tiny_model
     ev_path = ROOT / "corpus/eval/relations_articles.csv"
-    cmp = compare_with_previous(result, MODEL, [str(sentences)], [str(pair_file)], 3, 0.2, [str(ev_path)])
+    cmp = compare_with_previous(result, MODEL, [str(sentences)], [str(pair_file)], 3, [str(ev_path)])
     fixed = fixed_sentences(read_pairs([str(ev_path)]))
     assert cmp["sentence_eval_set"]["n"] == len(fixed) > 100
     for key in ("sentence_eval_set", "relation_eval_set"):
@@ -88,7 +88,7 @@ def test_compare_scores_the_new_models_own_held_out_articles(tiny_model):
     card["relation"]["data"]["heldout_article_ids"] = chosen
     card["sentence"]["data"]["heldout_article_ids"] = []
     fake = SimpleNamespace(card=card, sentence=result.sentence, relation=result.relation)
-    cmp = compare_with_previous(fake, MODEL, [str(sentences)], [str(pair_file)], 3, 0.2, [])
+    cmp = compare_with_previous(fake, MODEL, [str(sentences)], [str(pair_file)], 3, [])
     assert cmp["relation_heldout"]["sentences"] == sum(p.article_id in set(chosen) for p in pairs)
     assert "sentence" not in cmp  # no held-out sentence article: no sentence comparison
 

@@ -1,6 +1,6 @@
 """Merge pair annotations (sampled batches + annotators' label files) into the project's CSVs.
 
-    python corpus/build/collect_pairs.py --wave BATCH_DIR LABEL_DIR [--wave BATCH_DIR LABEL_DIR ...] [--append]
+    python corpus/build/collect_pairs.py --wave BATCH_DIR LABEL_DIR [--wave BATCH_DIR LABEL_DIR ...] [--pairs-out FILE]
 
 Reads, for every annotation wave, ``BATCH_DIR/train_*.jsonl``, ``BATCH_DIR/eval_*.jsonl``,
 ``BATCH_DIR/double_batch.jsonl`` (made by ``sample_pairs.py``) and the label files
@@ -10,10 +10,10 @@ Reads, for every annotation wave, ``BATCH_DIR/train_*.jsonl``, ``BATCH_DIR/eval_
 * ``corpus/eval/relations_articles.csv``: the whole evaluation articles (never trained on);
 * ``corpus/annotations/pairs_agreement.csv``: the doubly annotated items, both labels.
 
-With ``--append`` the waves given are added to the existing ``pairs.csv`` (a wave whose
-batch files are no longer at hand stays as committed; a sentence id already there is an
-error), and the evaluation and agreement files are rewritten only if the new waves hold
-such batches.
+With ``--pairs-out FILE`` the training items go to FILE instead (a new wave in a file of its
+own, e.g. ``corpus/annotations/pairs_wave3.csv``, when the batch files of the earlier waves are
+no longer at hand; a sentence id that ``pairs.csv`` already holds is an error), and the
+evaluation and agreement files are written only if the waves given hold such batches.
 
 A pair an annotator added (the software did not propose it) has ``added = 1``; a sentence
 read and found to be about no pair has one row with an empty ``pair``.
@@ -96,7 +96,7 @@ def write(path: Path, rows: list[dict], columns: list[str]) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--wave", nargs=2, action="append", type=Path, metavar=("BATCH_DIR", "LABEL_DIR"), required=True)
-    ap.add_argument("--append", action="store_true", help="add to the existing pairs.csv instead of rewriting it")
+    ap.add_argument("--pairs-out", type=Path, help="write the training items here instead of corpus/annotations/pairs.csv")
     args = ap.parse_args()
     train, ev, dbl = {}, {}, {}
     for k, (batches, labels) in enumerate(args.wave):
@@ -104,20 +104,19 @@ def main() -> None:
         ev.update({(k, n): v for n, v in load(batches, labels, r"eval_[A-Z]").items()})
         dbl.update({(k, n): v for n, v in load(batches, labels, r"double_batch").items()})
     rows = [r for _, lst in sorted(train.items()) for ann, item, a in lst for r in label_rows(item, a, ann)]
-    target = ROOT / "corpus/annotations/pairs.csv"
-    if args.append:
-        with open(target, encoding="utf-8", newline="") as fh:
-            old = list(csv.DictReader(fh))
-        clash = sorted({r["uid"] for r in old} & {r["uid"] for r in rows})
+    main_file = ROOT / "corpus/annotations/pairs.csv"
+    separate = args.pairs_out is not None and args.pairs_out.resolve() != main_file.resolve()
+    if separate:
+        with open(main_file, encoding="utf-8", newline="") as fh:
+            clash = sorted({r["uid"] for r in csv.DictReader(fh)} & {r["uid"] for r in rows})
         if clash:
-            raise SystemExit(f"{target.name} already holds sentence ids of the new waves (first: {clash[:3]}); "
+            raise SystemExit(f"{main_file.name} already holds sentence ids of these waves (first: {clash[:3]}); "
                              f"draw them with another --prefix")
-        rows = old + rows
-    write(target, rows, COLUMNS)
+    write(args.pairs_out.resolve() if separate else main_file, rows, COLUMNS)
     rows = [r for _, lst in sorted(ev.items()) for ann, item, a in lst for r in label_rows(item, a, ann)]
-    if rows or not args.append:
+    if rows or not separate:
         write(ROOT / "corpus/eval/relations_articles.csv", rows, COLUMNS)
-    if args.append and not dbl:
+    if separate and not dbl:
         return
     # agreement: the first annotator of a training sentence against the double batch's
     first = {item["sid"]: (ann, item, a) for lst in train.values() for ann, item, a in lst}

@@ -14,7 +14,7 @@ from pipeline.cli._util import fail, info
 
 
 def compare_with_previous(result, previous_dir: Path, sentence_paths: list[str], pair_paths: list[str], seed: int,
-                          test_size: float, eval_paths: list[str]) -> dict:
+                          eval_paths: list[str]) -> dict:
     """Score a previous model next to the new one on data neither trained on: the new
     held-out sentences and pair sentences of articles the previous model's card does not
     list among its training articles, and the fixed evaluation set."""
@@ -188,7 +188,7 @@ def train_cmd(
     previous = compare if compare is not None else resolve_model(None)
     cmp = None
     if previous.resolve() != out.resolve() and (previous / "card.json").exists():
-        cmp = compare_with_previous(result, previous, [str(c) for c in csvs], [str(p) for p in pairs], seed, test_size,
+        cmp = compare_with_previous(result, previous, [str(c) for c in csvs], [str(p) for p in pairs], seed,
                                     [str(e) for e in eval_set])
         if "error" not in cmp:
             result.card["compared_with_previous"] = {
